@@ -1,0 +1,1 @@
+//! The Wick web app (wasm32 only).
