@@ -1,2 +1,21 @@
 //! Wick's engine: everything that is not UI. The browser worker and the native `wick` CLI
 //! drive this same crate; I/O comes in through small traits (`hub::Fetch`, `hub::Store`).
+//!
+//! The flow follows the course's chapter 3:
+//! `hub` -> `data` -> `tokenize` -> `collate` -> `model` (a `backend::Backend`) -> `train`
+//! -> `metrics` -> `export`.
+
+pub mod backend;
+pub mod collate;
+pub mod data;
+pub mod error;
+pub mod export;
+pub mod hub;
+pub mod metrics;
+pub mod model;
+pub mod optim;
+pub mod rng;
+pub mod tokenize;
+pub mod train;
+
+pub use error::{Error, Result};

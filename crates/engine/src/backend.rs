@@ -1,0 +1,55 @@
+//! The line between the trainer and the arithmetic. The CPU backend (candle + autograd,
+//! `model::cpu`) and the WebGPU backend (`crates/webgpu`) implement `Backend`; the trainer,
+//! sampler, schedule, metrics and events are shared, so both behave the same from outside.
+
+use crate::collate::Batch;
+use crate::optim::AdamWConfig;
+use crate::Result;
+use serde::{Deserialize, Serialize};
+
+/// A named f32 tensor in transformers' naming (`bert.encoder.layer.0...`, `classifier.weight`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NamedTensor {
+    pub name: String,
+    pub shape: Vec<usize>,
+    pub data: Vec<f32>,
+}
+
+/// Statistics of the steps since the last `take_stats` (read back from the device).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TrainStats {
+    /// Mean training loss over the micro-batches accumulated since the last call.
+    pub loss: f32,
+    /// Global L2 norm of the gradients at the last optimizer step, before clipping.
+    pub grad_norm: f32,
+    /// Number of micro-batches the loss is averaged over.
+    pub batches: u32,
+}
+
+/// What a training backend does. Work may stay on a device: only `logits` and `take_stats`
+/// read back, and they are async because in the browser a readback is a promise.
+#[allow(async_fn_in_trait)]
+pub trait Backend {
+    /// "cpu" or "webgpu": for logs and errors.
+    fn name(&self) -> &'static str;
+
+    /// Forward and backward of one micro-batch, adding to the accumulated gradients.
+    /// The loss is the mean over the batch divided by `accumulation` (as transformers does
+    /// with gradient accumulation). `dropout_seed`: `Some(rng::step_seed(..))` in training,
+    /// `None` for deterministic (dropout off) steps.
+    fn accumulate(&mut self, batch: &Batch, accumulation: usize, dropout_seed: Option<u32>)
+        -> Result<()>;
+
+    /// Clip the accumulated gradients by global norm (`cfg.max_grad_norm`, when > 0), apply one
+    /// AdamW step at learning rate `lr`, and zero the gradients.
+    fn step(&mut self, lr: f64, cfg: &AdamWConfig) -> Result<()>;
+
+    /// Logits `[batch_size, num_labels]` row-major, dropout off.
+    async fn logits(&mut self, batch: &Batch) -> Result<Vec<f32>>;
+
+    /// Loss and grad norm since the last call.
+    async fn take_stats(&mut self) -> Result<TrainStats>;
+
+    /// Every trainable parameter, with transformers' names for the model's architecture.
+    async fn weights(&mut self) -> Result<Vec<NamedTensor>>;
+}
