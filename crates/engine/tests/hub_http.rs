@@ -322,15 +322,36 @@ fn other_hub_datasets_use_the_data_folder_layout() {
         ],
         None,
     );
-    let server = Server::start(vec![(
-        format!("{base}/train-00000-of-00001.parquet"),
-        Reply::Ok(csv_like),
-    )]);
+    let config = "/datasets/me/reviews/resolve/main/mrpc";
+    let server = Server::start(vec![
+        (
+            format!("{base}/train-00000-of-00001.parquet"),
+            Reply::Ok(csv_like.clone()),
+        ),
+        (
+            format!("{config}/train-00000-of-00001.parquet"),
+            Reply::Ok(csv_like.clone()),
+        ),
+        (
+            format!("{config}/test-00000-of-00001.parquet"),
+            Reply::Ok(csv_like),
+        ),
+    ]);
     let hub = hub(&server, "reviews", None);
     let dict = pollster::block_on(load_dataset(&hub, "me/reviews", &mut |_| {})).unwrap();
     assert_eq!(dict.split_names(), ["train"]);
     assert_eq!(dict.num_labels(), Some(2));
     assert_eq!(dict.train().unwrap().text_columns(), ["text"]);
+    // Missing validation/test files were asked for once each, and are not errors.
+    assert_eq!(
+        server.hits(&format!("{base}/validation-00000-of-00001.parquet")),
+        1
+    );
+
+    // A config is a folder of the repo, even one named like a GLUE task.
+    let dict = pollster::block_on(load_dataset(&hub, "me/reviews/mrpc", &mut |_| {})).unwrap();
+    assert_eq!(dict.split_names(), ["train", "test"]);
+    assert_eq!(dict.task, None);
 }
 
 #[test]

@@ -141,11 +141,13 @@ impl Dataset {
     }
 
     /// `label` as the model wants it (class ids or regression targets as f32); `None` when
-    /// there is no label column or no row is labelled (GLUE test splits are all `-1`).
+    /// there is no label column or no row is labelled (GLUE test splits are all `-1`, STS-B's
+    /// `-1.0`).
     pub fn labels(&self) -> Option<Vec<f32>> {
         match &self.column("label")?.values {
             Values::Int(v) if v.iter().all(|&l| l < 0) => None,
             Values::Int(v) => Some(v.iter().map(|&l| l as f32).collect()),
+            Values::Float(v) if v.iter().all(|&l| l == -1.0) => None,
             Values::Float(v) => Some(v.clone()),
             Values::Text(_) => None,
         }

@@ -69,24 +69,18 @@ pub async fn load_source<F: Fetch, S: Store>(
     config: Option<&str>,
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<DatasetDict> {
-    let named_task = match config {
-        Some(name) => Some(GlueTask::get(name).ok_or_else(|| unknown_task(name))),
-        None => None,
-    }
-    .transpose()?;
+    // `config` is the GLUE task for GLUE and local data, the config folder for other Hub repos.
+    let glue_task = |name: &str| GlueTask::get(name).ok_or_else(|| unknown_task(name));
     let mut splits = Vec::new();
     let task = match source {
         Source::Hub(repo) => {
-            let is_glue = repo.id == GLUE_REPO || repo.id == "glue";
-            let task = match (is_glue, named_task, config) {
-                (true, None, _) => {
-                    return Err(Error::Invalid(format!(
-                        "{}: which GLUE task? e.g. glue/mrpc",
-                        repo.id
-                    )))
-                }
-                (true, task, _) => task,
-                (false, _, _) => None,
+            let task = if repo.id == GLUE_REPO || repo.id == "glue" {
+                let name = config.ok_or_else(|| {
+                    Error::Invalid(format!("{}: which GLUE task? e.g. glue/mrpc", repo.id))
+                })?;
+                Some(glue_task(name)?)
+            } else {
+                None
             };
             let paths: Vec<(String, String, bool)> = match task {
                 Some(t) => t
@@ -120,7 +114,10 @@ pub async fn load_source<F: Fetch, S: Store>(
         }
         Source::Local(_) | Source::Files(_) => {
             let files = source.list()?.unwrap_or_default();
-            let mut task = named_task.or_else(|| folder_task(source));
+            let mut task = match config {
+                Some(name) => Some(glue_task(name)?),
+                None => folder_task(source),
+            };
             let plan = plan(&files, task)?;
             if task.is_none() && plan.iter().any(|p| p.format == Format::GlueTsv) {
                 let first = &plan[0].files[0];
@@ -137,7 +134,9 @@ pub async fn load_source<F: Fetch, S: Store>(
                     let file = source.locate(path);
                     parts.push(match (part.format, task) {
                         (Format::GlueTsv, Some(t)) => read_glue_tsv(&bytes, &file, t, &part.split)?,
-                        (Format::GlueTsv, None) => unreachable!("the task was found above"),
+                        (Format::GlueTsv, None) => {
+                            return Err(Error::data(file, None, "a GLUE TSV file needs its task"))
+                        }
                         (Format::Parquet, _) => read_parquet(bytes, &file, task, &part.split)?,
                         (Format::Csv, _) => read_csv(&bytes, &file, task, &part.split)?,
                         (Format::Jsonl, _) => read_jsonl(&bytes, &file, task, &part.split)?,
