@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Runs all of Wick's tests on a fresh Debian machine (installing what is missing first):
+# the engine, the CLI and the WebGPU backend natively (WebGPU on lavapipe, Mesa's CPU Vulkan
+# driver), then the app end to end in headless Chromium.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh test
+export WICK_TEST_MODEL="${WICK_TEST_MODEL:-$(scripts/test-model.sh)}"
+echo "test model: $WICK_TEST_MODEL"
+
+cargo test --workspace --no-fail-fast
+cargo check --quiet --target wasm32-unknown-unknown -p wick-engine -p wick-webgpu
+
+if [ -f tests/e2e/run.sh ]; then
+  tests/e2e/run.sh
+fi
