@@ -21,7 +21,10 @@ use wick_webgpu::testing::test_gpu;
 use wick_webgpu::{Gpu, Recorder, WebGpuBackend};
 
 fn env(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 /// Seconds per iteration of `f` recorded `iters` times into one submission.
@@ -41,7 +44,11 @@ fn time(gpu: &Gpu, iters: usize, f: &dyn Fn(&mut Recorder)) -> f64 {
 }
 
 fn report(what: &str, secs: f64, flops: f64) {
-    let gflops = if flops > 0.0 { format!("{:9.1} GFLOP/s", flops / secs / 1e9) } else { " ".repeat(17) };
+    let gflops = if flops > 0.0 {
+        format!("{:9.1} GFLOP/s", flops / secs / 1e9)
+    } else {
+        " ".repeat(17)
+    };
     println!("  {what:<44} {:10.3} ms {gflops}", secs * 1e3);
 }
 
@@ -79,9 +86,15 @@ fn random_weights(cfg: &ModelConfig) -> Vec<NamedTensor> {
             } else if s.name.contains("LayerNorm") {
                 vec![1.0; n]
             } else {
-                (0..n).map(|j| 0.02 * rng::normal(7, i as u32, j as u32)).collect()
+                (0..n)
+                    .map(|j| 0.02 * rng::normal(7, i as u32, j as u32))
+                    .collect()
             };
-            NamedTensor { name: s.name, shape: s.shape, data }
+            NamedTensor {
+                name: s.name,
+                shape: s.shape,
+                data,
+            }
         })
         .collect()
 }
@@ -91,7 +104,9 @@ fn batch(cfg: &ModelConfig, b: usize, t: usize) -> Batch {
     Batch {
         batch_size: b,
         seq_len: t,
-        input_ids: (0..n).map(|i| rng::hash32(i as u32) % cfg.vocab_size as u32).collect(),
+        input_ids: (0..n)
+            .map(|i| rng::hash32(i as u32) % cfg.vocab_size as u32)
+            .collect(),
         token_type_ids: (0..n).map(|i| ((i % t) >= t / 2) as u32).collect(),
         attention_mask: vec![1; n],
         labels: (0..b).map(|i| (i % 2) as f32).collect(),
@@ -107,27 +122,59 @@ fn kernels(gpu: &Gpu, name: &str, c: usize, f: usize, iters: usize) {
     let y = z(bt * f.max(3 * c));
     let w = z(f.max(3 * c) * c);
     let bias = z(f.max(3 * c));
-    for (what, n, k) in [("qkv", 3 * c, c), ("attention output", c, c), ("ffn in", f, c), ("ffn out", c, f)] {
+    for (what, n, k) in [
+        ("qkv", 3 * c, c),
+        ("attention output", c, c),
+        ("ffn in", f, c),
+        ("ffn out", c, f),
+    ] {
         let flops = 2.0 * (bt * n * k) as f64;
-        let s = time(gpu, iters, &|rec| linear_forward(rec, &y, &x, k, &w, Some(&bias), bt, n, k));
-        report(&format!("linear forward {what} [{bt}x{k}]x[{k}x{n}]"), s, flops);
+        let s = time(gpu, iters, &|rec| {
+            linear_forward(rec, &y, &x, k, &w, Some(&bias), bt, n, k)
+        });
+        report(
+            &format!("linear forward {what} [{bt}x{k}]x[{k}x{n}]"),
+            s,
+            flops,
+        );
         let s = time(gpu, iters, &|rec| {
             linear_backward(rec, &x, &w, Some(&bias), &y, &x, k, &w, bt, n, k, false)
         });
-        report(&format!("linear backward {what} (dx, dW, db)"), s, 2.0 * flops);
+        report(
+            &format!("linear backward {what} (dx, dW, db)"),
+            s,
+            2.0 * flops,
+        );
     }
-    let shape = AttnShape { b, t, heads, head_dim: c / heads };
+    let shape = AttnShape {
+        b,
+        t,
+        heads,
+        head_dim: c / heads,
+    };
     let (att, att2, att3) = (z(shape.att_len()), z(shape.att_len()), z(shape.att_len()));
     let mask = gpu.upload("mask", &vec![1u32; bt]).expect("mask");
     let drop = Dropout::new(Some(1), 1, 0.1);
-    let s = time(gpu, iters, &|rec| attention_forward(rec, &y, &att, &att2, &x, &mask, shape, drop));
-    report("attention forward (scores, softmax, dropout, PV)", s, shape.flops_forward());
-    let s = time(gpu, iters, &|rec| attention_backward(rec, &y, &att3, &att2, &x, &x, &att, shape, drop));
+    let s = time(gpu, iters, &|rec| {
+        attention_forward(rec, &y, &att, &att2, &x, &mask, shape, drop)
+    });
+    report(
+        "attention forward (scores, softmax, dropout, PV)",
+        s,
+        shape.flops_forward(),
+    );
+    let s = time(gpu, iters, &|rec| {
+        attention_backward(rec, &y, &att3, &att2, &x, &x, &att, shape, drop)
+    });
     report("attention backward", s, 2.0 * shape.flops_forward());
     let (mean, rstd) = (z(bt), z(bt));
-    let s = time(gpu, iters, &|rec| layernorm_forward(rec, &y, &mean, &rstd, &x, &w, &bias, bt, c, 1e-12));
+    let s = time(gpu, iters, &|rec| {
+        layernorm_forward(rec, &y, &mean, &rstd, &x, &w, &bias, bt, c, 1e-12)
+    });
     report(&format!("layernorm forward [{bt}x{c}]"), s, 0.0);
-    let s = time(gpu, iters, &|rec| layernorm_backward(rec, &y, &w, &bias, &x, &x, &mean, &rstd, &w, bt, c));
+    let s = time(gpu, iters, &|rec| {
+        layernorm_backward(rec, &y, &w, &bias, &x, &x, &mean, &rstd, &w, bt, c)
+    });
     report("layernorm backward (dx, dw, db)", s, 0.0);
     let s = time(gpu, iters, &|rec| gelu_forward(rec, &y, &x, bt * f));
     report(&format!("gelu forward [{bt}x{f}]"), s, 0.0);
@@ -143,14 +190,24 @@ fn whole_step(name: &str, c: usize, f: usize, layers: usize, iters: usize, cpu: 
     let tokens = (batch.batch_size * batch.seq_len) as f64;
     // Training FLOPs: 6 per parameter per token in the matmuls (embeddings excluded) + attention.
     let dense = params - cfg.vocab_size * c - cfg.max_position_embeddings * c - 2 * c;
-    let attn = AttnShape { b: 8, t: 128, heads: 12, head_dim: c / 12 };
+    let attn = AttnShape {
+        b: 8,
+        t: 128,
+        heads: 12,
+        head_dim: c / 12,
+    };
     let flops = 6.0 * dense as f64 * tokens + 3.0 * attn.flops_forward() * layers as f64;
-    println!("{name} whole training step ({layers} layers, {:.1} M parameters, batch 8 x 128):", params as f64 / 1e6);
+    println!(
+        "{name} whole training step ({layers} layers, {:.1} M parameters, batch 8 x 128):",
+        params as f64 / 1e6
+    );
     let opts = wick_webgpu::GpuOptions::default();
-    let mut gpu_backend = pollster::block_on(WebGpuBackend::create(&cfg, &weights, &opts)).expect("webgpu backend");
+    let mut gpu_backend =
+        pollster::block_on(WebGpuBackend::create(&cfg, &weights, &opts)).expect("webgpu backend");
     let adam = AdamWConfig::default();
     let mut run_gpu = |b: &mut WebGpuBackend| {
-        b.accumulate(&batch, 1, Some(rng::step_seed(42, 0))).expect("accumulate");
+        b.accumulate(&batch, 1, Some(rng::step_seed(42, 0)))
+            .expect("accumulate");
         b.step(2e-5, &adam).expect("step");
     };
     run_gpu(&mut gpu_backend);
@@ -161,7 +218,15 @@ fn whole_step(name: &str, c: usize, f: usize, layers: usize, iters: usize, cpu: 
     }
     let stats = pollster::block_on(gpu_backend.take_stats()).expect("stats");
     let s = t0.elapsed().as_secs_f64() / iters as f64;
-    report(&format!("webgpu ({}), loss {:.4}", gpu_backend.gpu().info.name, stats.loss), s, flops);
+    report(
+        &format!(
+            "webgpu ({}), loss {:.4}",
+            gpu_backend.gpu().info.name,
+            stats.loss
+        ),
+        s,
+        flops,
+    );
     if cpu {
         cpu_step(&cfg, weights, &batch, iters, flops);
     }
@@ -175,7 +240,8 @@ fn cpu_step(cfg: &ModelConfig, weights: Vec<NamedTensor>, batch: &Batch, iters: 
     };
     let adam = AdamWConfig::default();
     let mut one = || {
-        cpu.accumulate(batch, 1, Some(rng::step_seed(42, 0))).expect("accumulate");
+        cpu.accumulate(batch, 1, Some(rng::step_seed(42, 0)))
+            .expect("accumulate");
         cpu.step(2e-5, &adam).expect("step");
     };
     one();
@@ -189,12 +255,29 @@ fn cpu_step(cfg: &ModelConfig, weights: Vec<NamedTensor>, batch: &Batch, iters: 
 
 fn main() {
     let Some(gpu) = test_gpu() else { return };
-    println!("adapter: {} ({}, {}), shader-f16: {}", gpu.info.name, gpu.info.backend, gpu.info.device_type, gpu.info.shader_f16);
+    println!(
+        "adapter: {} ({}, {}), shader-f16: {}",
+        gpu.info.name, gpu.info.backend, gpu.info.device_type, gpu.info.shader_f16
+    );
     let iters = env("WICK_BENCH_ITERS", 5);
     let cpu = env("WICK_BENCH_CPU", 1) == 1;
     kernels(&gpu, "BERT-base", 768, 3072, iters);
     kernels(&gpu, "MiniLM-L6", 384, 1536, iters);
     drop(gpu);
-    whole_step("BERT-base", 768, 3072, env("WICK_BENCH_LAYERS", 12), iters, cpu);
-    whole_step("MiniLM-L6", 384, 1536, env("WICK_BENCH_LAYERS", 6), iters, cpu);
+    whole_step(
+        "BERT-base",
+        768,
+        3072,
+        env("WICK_BENCH_LAYERS", 12),
+        iters,
+        cpu,
+    );
+    whole_step(
+        "MiniLM-L6",
+        384,
+        1536,
+        env("WICK_BENCH_LAYERS", 6),
+        iters,
+        cpu,
+    );
 }

@@ -23,7 +23,12 @@ pub struct Buf {
 
 impl Buf {
     pub fn new(buffer: wgpu::Buffer, offset: u64, len: usize) -> Buf {
-        Buf { buffer, id: NEXT_ID.fetch_add(1, Ordering::Relaxed), offset, len }
+        Buf {
+            buffer,
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            offset,
+            len,
+        }
     }
 
     pub fn bytes(&self) -> u64 {
@@ -32,8 +37,20 @@ impl Buf {
 
     /// Words `[start, start + len)` of this view. `start` must keep the binding aligned.
     pub fn slice(&self, start: usize, len: usize) -> Buf {
-        assert!(start * 4 % ALIGN_BYTES as usize == 0, "unaligned view at word {start}");
-        assert!(start + len <= self.len, "view [{start}, +{len}) past the end ({})", self.len);
-        Buf { buffer: self.buffer.clone(), id: self.id, offset: self.offset + start as u64 * 4, len }
+        assert!(
+            start * 4 % ALIGN_BYTES as usize == 0,
+            "unaligned view at word {start}"
+        );
+        assert!(
+            start + len <= self.len,
+            "view [{start}, +{len}) past the end ({})",
+            self.len
+        );
+        Buf {
+            buffer: self.buffer.clone(),
+            id: self.id,
+            offset: self.offset + start as u64 * 4,
+            len,
+        }
     }
 }

@@ -22,7 +22,10 @@ pub struct GpuOptions {
 
 impl Default for GpuOptions {
     fn default() -> Self {
-        GpuOptions { high_performance: true, allow_f16: true }
+        GpuOptions {
+            high_performance: true,
+            allow_f16: true,
+        }
     }
 }
 
@@ -64,7 +67,8 @@ impl Gpu {
     /// embeddings alone are 94 MB) and the WebGPU defaults otherwise, so the kernels stay within
     /// what every browser offers (256 invocations per workgroup, 8 storage buffers per stage).
     pub async fn new(opts: &GpuOptions) -> Result<Gpu> {
-        let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
+        let instance =
+            wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
         let power_preference = if opts.high_performance {
             wgpu::PowerPreference::HighPerformance
         } else {
@@ -75,6 +79,7 @@ impl Gpu {
                 power_preference,
                 force_fallback_adapter: false,
                 compatible_surface: None,
+                apply_limit_buckets: false,
             })
             .await
             .map_err(|e| {
@@ -88,7 +93,11 @@ impl Gpu {
         let mut limits = wgpu::Limits::default();
         limits.max_storage_buffer_binding_size = adapter_limits.max_storage_buffer_binding_size;
         limits.max_buffer_size = adapter_limits.max_buffer_size;
-        let features = if shader_f16 { wgpu::Features::SHADER_F16 } else { wgpu::Features::empty() };
+        let features = if shader_f16 {
+            wgpu::Features::SHADER_F16
+        } else {
+            wgpu::Features::empty()
+        };
         let (device, queue) = adapter
             .request_device(&wgpu::DeviceDescriptor {
                 label: Some("wick"),
@@ -111,7 +120,8 @@ impl Gpu {
         let slot = errors.clone();
         device.set_device_lost_callback(move |reason, msg| {
             if let Ok(mut s) = slot.lock() {
-                s.lost.get_or_insert_with(|| format!("GPU device lost ({reason:?}): {msg}"));
+                s.lost
+                    .get_or_insert_with(|| format!("GPU device lost ({reason:?}): {msg}"));
             }
         });
 
@@ -131,7 +141,15 @@ impl Gpu {
             mapped_at_creation: false,
         });
         let dummy = Buf::new(dummy, 0, 64);
-        Ok(Gpu { device, queue, info, limits, errors, cache: Default::default(), dummy })
+        Ok(Gpu {
+            device,
+            queue,
+            info,
+            limits,
+            errors,
+            cache: Default::default(),
+            dummy,
+        })
     }
 
     /// Forget cached bind groups (call after replacing buffers by larger ones).
@@ -141,7 +159,10 @@ impl Gpu {
 
     /// The first error wgpu reported since the device was made (or a lost device), as a value.
     pub fn check(&self) -> Result<()> {
-        let s = self.errors.lock().map_err(|_| backend_error("error slot poisoned"))?;
+        let s = self
+            .errors
+            .lock()
+            .map_err(|_| backend_error("error slot poisoned"))?;
         if let Some(lost) = &s.lost {
             return Err(backend_error(lost.clone()));
         }
@@ -215,7 +236,10 @@ impl Gpu {
     pub fn write<T: bytemuck::Pod>(&self, b: &Buf, data: &[T]) {
         let bytes: &[u8] = bytemuck::cast_slice(data);
         if !bytes.is_empty() {
-            debug_assert!(bytes.len() as u64 <= b.bytes(), "write past the end of a buffer");
+            debug_assert!(
+                bytes.len() as u64 <= b.bytes(),
+                "write past the end of a buffer"
+            );
             self.queue.write_buffer(&b.buffer, b.offset, bytes);
         }
     }

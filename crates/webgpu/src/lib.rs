@@ -27,5 +27,8 @@ pub use recorder::Recorder;
 
 /// The engine's error for a failure in this backend.
 pub(crate) fn backend_error(msg: impl Into<String>) -> wick_engine::Error {
-    wick_engine::Error::Backend { backend: "webgpu".into(), msg: msg.into() }
+    wick_engine::Error::Backend {
+        backend: "webgpu".into(),
+        msg: msg.into(),
+    }
 }

@@ -70,36 +70,50 @@ impl Cache {
                     binding: i as u32 + 1,
                     visibility: wgpu::ShaderStages::COMPUTE,
                     ty: wgpu::BindingType::Buffer {
-                        ty: wgpu::BufferBindingType::Storage { read_only: *a == Access::Read },
+                        ty: wgpu::BufferBindingType::Storage {
+                            read_only: *a == Access::Read,
+                        },
                         has_dynamic_offset: false,
                         min_binding_size: None,
                     },
                     count: None,
                 });
             }
-            let layout = gpu.device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-                label: Some(k.entry),
-                entries: &entries,
-            });
-            let pl = gpu.device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-                label: Some(k.entry),
-                bind_group_layouts: &[Some(&layout)],
-                immediate_size: 0,
-            });
+            let layout = gpu
+                .device
+                .create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+                    label: Some(k.entry),
+                    entries: &entries,
+                });
+            let pl = gpu
+                .device
+                .create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+                    label: Some(k.entry),
+                    bind_group_layouts: &[Some(&layout)],
+                    immediate_size: 0,
+                });
             let source = format!("{COMMON}\n{}", k.source);
-            let module = gpu.device.create_shader_module(wgpu::ShaderModuleDescriptor {
-                label: Some(k.entry),
-                source: wgpu::ShaderSource::Wgsl(source.into()),
-            });
-            let pipeline = gpu.device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                label: Some(k.entry),
-                layout: Some(&pl),
-                module: &module,
-                entry_point: Some(k.entry),
-                compilation_options: Default::default(),
-                cache: None,
-            });
-            Pipeline { id: next_id, pipeline, layout }
+            let module = gpu
+                .device
+                .create_shader_module(wgpu::ShaderModuleDescriptor {
+                    label: Some(k.entry),
+                    source: wgpu::ShaderSource::Wgsl(source.into()),
+                });
+            let pipeline = gpu
+                .device
+                .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                    label: Some(k.entry),
+                    layout: Some(&pl),
+                    module: &module,
+                    entry_point: Some(k.entry),
+                    compilation_options: Default::default(),
+                    cache: None,
+                });
+            Pipeline {
+                id: next_id,
+                pipeline,
+                layout,
+            }
         })
     }
 
@@ -124,9 +138,17 @@ impl Cache {
 }
 
 enum Op {
-    Dispatch { kernel: &'static Kernel, bufs: Vec<Buf>, param_offset: u64, grid: [u32; 3] },
+    Dispatch {
+        kernel: &'static Kernel,
+        bufs: Vec<Buf>,
+        param_offset: u64,
+        grid: [u32; 3],
+    },
     Clear(Buf),
-    Copy { src: Buf, dst: Buf },
+    Copy {
+        src: Buf,
+        dst: Buf,
+    },
 }
 
 /// The commands of one submission, recorded in order.
@@ -138,7 +160,11 @@ pub struct Recorder<'g> {
 
 impl<'g> Recorder<'g> {
     pub fn new(gpu: &'g Gpu) -> Self {
-        Recorder { gpu, ops: Vec::new(), params: Vec::new() }
+        Recorder {
+            gpu,
+            ops: Vec::new(),
+            params: Vec::new(),
+        }
     }
 
     pub fn gpu(&self) -> &'g Gpu {
@@ -154,9 +180,18 @@ impl<'g> Recorder<'g> {
         bufs: &[&Buf],
         grid: [u32; 3],
     ) {
-        assert_eq!(bufs.len(), kernel.bindings.len(), "{}: wrong number of buffers", kernel.entry);
+        assert_eq!(
+            bufs.len(),
+            kernel.bindings.len(),
+            "{}: wrong number of buffers",
+            kernel.entry
+        );
         let bytes = bytemuck::bytes_of(params);
-        assert!(bytes.len() as u64 <= PARAM_SLOT, "{}: params too large", kernel.entry);
+        assert!(
+            bytes.len() as u64 <= PARAM_SLOT,
+            "{}: params too large",
+            kernel.entry
+        );
         let param_offset = self.params.len() as u64;
         self.params.extend_from_slice(bytes);
         self.params.resize((param_offset + PARAM_SLOT) as usize, 0);
@@ -164,7 +199,12 @@ impl<'g> Recorder<'g> {
             return; // nothing to do (an empty shape)
         }
         let bufs = bufs.iter().map(|b| (*b).clone()).collect();
-        self.ops.push(Op::Dispatch { kernel, bufs, param_offset, grid });
+        self.ops.push(Op::Dispatch {
+            kernel,
+            bufs,
+            param_offset,
+            grid,
+        });
     }
 
     /// Queue zero-filling `b`.
@@ -175,7 +215,10 @@ impl<'g> Recorder<'g> {
     /// Queue copying `src` into the start of `dst`.
     pub fn copy(&mut self, src: &Buf, dst: &Buf) {
         assert!(src.len <= dst.len, "copy into a smaller buffer");
-        self.ops.push(Op::Copy { src: src.clone(), dst: dst.clone() });
+        self.ops.push(Op::Copy {
+            src: src.clone(),
+            dst: dst.clone(),
+        });
     }
 
     /// Encode everything into one command encoder and submit it.
@@ -196,7 +239,12 @@ impl<'g> Recorder<'g> {
                     let p = cache.pipeline(gpu, kernel);
                     (p.id, p.pipeline.clone(), p.layout.clone())
                 };
-                let key = (id, bufs.iter().map(|b| (b.id, b.offset, b.bytes())).collect::<Vec<_>>());
+                let key = (
+                    id,
+                    bufs.iter()
+                        .map(|b| (b.id, b.offset, b.bytes()))
+                        .collect::<Vec<_>>(),
+                );
                 let bg = cache
                     .bind_groups
                     .entry(key)
@@ -242,13 +290,22 @@ impl<'g> Recorder<'g> {
                     i += 1;
                 }
                 Op::Copy { src, dst } => {
-                    enc.copy_buffer_to_buffer(&src.buffer, src.offset, &dst.buffer, dst.offset, src.bytes());
+                    enc.copy_buffer_to_buffer(
+                        &src.buffer,
+                        src.offset,
+                        &dst.buffer,
+                        dst.offset,
+                        src.bytes(),
+                    );
                     i += 1;
                 }
                 Op::Dispatch { .. } => {
                     // Consecutive dispatches share one compute pass.
                     let mut pass = enc.begin_compute_pass(&Default::default());
-                    while let Some(Op::Dispatch { param_offset, grid, .. }) = self.ops.get(i) {
+                    while let Some(Op::Dispatch {
+                        param_offset, grid, ..
+                    }) = self.ops.get(i)
+                    {
                         if let Some((pipeline, bg)) = &resolved[i] {
                             pass.set_pipeline(pipeline);
                             pass.set_bind_group(0, bg, &[*param_offset as u32]);

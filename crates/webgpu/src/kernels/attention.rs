@@ -10,8 +10,16 @@ use bytemuck::{Pod, Zeroable};
 use Access::{Read as R, ReadWrite as W};
 
 const SRC: &str = include_str!("attention.wgsl");
-static SOFTMAX_FORWARD: Kernel = Kernel { source: SRC, entry: "softmax_forward", bindings: &[R, W] };
-static SOFTMAX_BACKWARD: Kernel = Kernel { source: SRC, entry: "softmax_backward", bindings: &[R, W] };
+static SOFTMAX_FORWARD: Kernel = Kernel {
+    source: SRC,
+    entry: "softmax_forward",
+    bindings: &[R, W],
+};
+static SOFTMAX_BACKWARD: Kernel = Kernel {
+    source: SRC,
+    entry: "softmax_backward",
+    bindings: &[R, W],
+};
 
 /// Shapes of one attention call.
 #[derive(Clone, Copy, Debug)]
@@ -100,17 +108,38 @@ pub fn attention_forward(
     drop: Dropout,
 ) {
     let (t, d) = (s.t, s.head_dim);
-    matmul(rec, Operand(att, s.att()), Operand(qkv, s.qkv(0)), Operand(qkv, s.qkv_t(1)), None,
-        s.dims(t, t, d), s.alpha(), 0.0);
-    rec.dispatch(&SOFTMAX_FORWARD, &params(&s, drop), &[mask, att], grid(s.b * s.heads * t));
+    matmul(
+        rec,
+        Operand(att, s.att()),
+        Operand(qkv, s.qkv(0)),
+        Operand(qkv, s.qkv_t(1)),
+        None,
+        s.dims(t, t, d),
+        s.alpha(),
+        0.0,
+    );
+    rec.dispatch(
+        &SOFTMAX_FORWARD,
+        &params(&s, drop),
+        &[mask, att],
+        grid(s.b * s.heads * t),
+    );
     let p = if drop.is_on() {
         dropout(rec, att_drop, att, s.att_len(), drop);
         att_drop
     } else {
         att
     };
-    matmul(rec, Operand(ctx, s.ctx()), Operand(p, s.att()), Operand(qkv, s.qkv(2)), None,
-        s.dims(t, d, t), 1.0, 0.0);
+    matmul(
+        rec,
+        Operand(ctx, s.ctx()),
+        Operand(p, s.att()),
+        Operand(qkv, s.qkv(2)),
+        None,
+        s.dims(t, d, t),
+        1.0,
+        0.0,
+    );
 }
 
 // dqkv [B, T, 3C] = [dQ | dK | dV] from dctx [B, T, C]
@@ -135,15 +164,52 @@ pub fn attention_backward(
         att
     };
     // d(dropped P) = dctx V^T;  dV = dropped P^T dctx
-    matmul(rec, Operand(datt, s.att()), Operand(dctx, s.ctx()), Operand(qkv, s.qkv_t(2)), None,
-        s.dims(t, t, d), 1.0, 0.0);
-    matmul(rec, Operand(dqkv, s.qkv(2)), Operand(p, s.att_t()), Operand(dctx, s.ctx()), None,
-        s.dims(t, d, t), 1.0, 0.0);
+    matmul(
+        rec,
+        Operand(datt, s.att()),
+        Operand(dctx, s.ctx()),
+        Operand(qkv, s.qkv_t(2)),
+        None,
+        s.dims(t, t, d),
+        1.0,
+        0.0,
+    );
+    matmul(
+        rec,
+        Operand(dqkv, s.qkv(2)),
+        Operand(p, s.att_t()),
+        Operand(dctx, s.ctx()),
+        None,
+        s.dims(t, d, t),
+        1.0,
+        0.0,
+    );
     // d(scores), through dropout and softmax, in place
-    rec.dispatch(&SOFTMAX_BACKWARD, &params(&s, drop), &[att, datt], grid(s.b * s.heads * t));
+    rec.dispatch(
+        &SOFTMAX_BACKWARD,
+        &params(&s, drop),
+        &[att, datt],
+        grid(s.b * s.heads * t),
+    );
     // dQ = dS K / sqrt(d);  dK = dS^T Q / sqrt(d)
-    matmul(rec, Operand(dqkv, s.qkv(0)), Operand(datt, s.att()), Operand(qkv, s.qkv(1)), None,
-        s.dims(t, d, t), s.alpha(), 0.0);
-    matmul(rec, Operand(dqkv, s.qkv(1)), Operand(datt, s.att_t()), Operand(qkv, s.qkv(0)), None,
-        s.dims(t, d, t), s.alpha(), 0.0);
+    matmul(
+        rec,
+        Operand(dqkv, s.qkv(0)),
+        Operand(datt, s.att()),
+        Operand(qkv, s.qkv(1)),
+        None,
+        s.dims(t, d, t),
+        s.alpha(),
+        0.0,
+    );
+    matmul(
+        rec,
+        Operand(dqkv, s.qkv(1)),
+        Operand(datt, s.att_t()),
+        Operand(qkv, s.qkv(0)),
+        None,
+        s.dims(t, d, t),
+        s.alpha(),
+        0.0,
+    );
 }

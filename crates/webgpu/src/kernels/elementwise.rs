@@ -8,15 +8,51 @@ use wick_engine::rng;
 use Access::{Read as R, ReadWrite as W};
 
 const SRC: &str = include_str!("elementwise.wgsl");
-static DROPOUT: Kernel = Kernel { source: SRC, entry: "dropout", bindings: &[R, W] };
-static DROPOUT_INPLACE: Kernel = Kernel { source: SRC, entry: "dropout_inplace", bindings: &[W] };
-static DROPOUT_ADD: Kernel = Kernel { source: SRC, entry: "dropout_add", bindings: &[R, R, W] };
-static GELU_FORWARD: Kernel = Kernel { source: SRC, entry: "gelu_forward", bindings: &[R, W] };
-static GELU_BACKWARD: Kernel = Kernel { source: SRC, entry: "gelu_backward", bindings: &[R, W] };
-static TANH_FORWARD: Kernel = Kernel { source: SRC, entry: "tanh_forward", bindings: &[W] };
-static TANH_BACKWARD: Kernel = Kernel { source: SRC, entry: "tanh_backward", bindings: &[R, W] };
-static RELU_FORWARD: Kernel = Kernel { source: SRC, entry: "relu_forward", bindings: &[W] };
-static RELU_BACKWARD: Kernel = Kernel { source: SRC, entry: "relu_backward", bindings: &[R, W] };
+static DROPOUT: Kernel = Kernel {
+    source: SRC,
+    entry: "dropout",
+    bindings: &[R, W],
+};
+static DROPOUT_INPLACE: Kernel = Kernel {
+    source: SRC,
+    entry: "dropout_inplace",
+    bindings: &[W],
+};
+static DROPOUT_ADD: Kernel = Kernel {
+    source: SRC,
+    entry: "dropout_add",
+    bindings: &[R, R, W],
+};
+static GELU_FORWARD: Kernel = Kernel {
+    source: SRC,
+    entry: "gelu_forward",
+    bindings: &[R, W],
+};
+static GELU_BACKWARD: Kernel = Kernel {
+    source: SRC,
+    entry: "gelu_backward",
+    bindings: &[R, W],
+};
+static TANH_FORWARD: Kernel = Kernel {
+    source: SRC,
+    entry: "tanh_forward",
+    bindings: &[W],
+};
+static TANH_BACKWARD: Kernel = Kernel {
+    source: SRC,
+    entry: "tanh_backward",
+    bindings: &[R, W],
+};
+static RELU_FORWARD: Kernel = Kernel {
+    source: SRC,
+    entry: "relu_forward",
+    bindings: &[W],
+};
+static RELU_BACKWARD: Kernel = Kernel {
+    source: SRC,
+    entry: "relu_backward",
+    bindings: &[R, W],
+};
 
 /// One dropout site of one step: the same numbers as `wick_engine::rng::keep(seed, stream, i, p)`.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -28,14 +64,22 @@ pub struct Dropout {
 }
 
 impl Dropout {
-    pub const OFF: Dropout = Dropout { key: 0, p: 0.0, scale: 1.0 };
+    pub const OFF: Dropout = Dropout {
+        key: 0,
+        p: 0.0,
+        scale: 1.0,
+    };
 
     /// Dropout with probability `p` at site `stream`; off without a seed or with `p == 0`.
     pub fn new(seed: Option<u32>, stream: u32, p: f64) -> Dropout {
         match seed {
             Some(seed) if p > 0.0 => {
                 let p = p as f32;
-                Dropout { key: rng::hash32(rng::hash32(seed) ^ stream), p, scale: 1.0 / (1.0 - p) }
+                Dropout {
+                    key: rng::hash32(rng::hash32(seed) ^ stream),
+                    p,
+                    scale: 1.0 / (1.0 - p),
+                }
             }
             _ => Dropout::OFF,
         }
@@ -56,7 +100,12 @@ struct Params {
 }
 
 fn params(n: usize, d: Dropout) -> Params {
-    Params { n: n as u32, key: d.key, p: d.p, scale: d.scale }
+    Params {
+        n: n as u32,
+        key: d.key,
+        p: d.p,
+        scale: d.scale,
+    }
 }
 
 fn groups(n: usize) -> [u32; 3] {
@@ -82,12 +131,22 @@ pub fn dropout_add(rec: &mut Recorder, out: &Buf, x: &Buf, r: &Buf, n: usize, d:
 
 // out [n] = gelu(x [n])
 pub fn gelu_forward(rec: &mut Recorder, out: &Buf, x: &Buf, n: usize) {
-    rec.dispatch(&GELU_FORWARD, &params(n, Dropout::OFF), &[x, out], groups(n));
+    rec.dispatch(
+        &GELU_FORWARD,
+        &params(n, Dropout::OFF),
+        &[x, out],
+        groups(n),
+    );
 }
 
 // dy [n] *= gelu'(x [n]), in place
 pub fn gelu_backward(rec: &mut Recorder, dy: &Buf, x: &Buf, n: usize) {
-    rec.dispatch(&GELU_BACKWARD, &params(n, Dropout::OFF), &[x, dy], groups(n));
+    rec.dispatch(
+        &GELU_BACKWARD,
+        &params(n, Dropout::OFF),
+        &[x, dy],
+        groups(n),
+    );
 }
 
 // x [n] = tanh(x), in place
@@ -97,7 +156,12 @@ pub fn tanh_forward(rec: &mut Recorder, x: &Buf, n: usize) {
 
 // dy [n] *= 1 - y^2, y = tanh output [n]
 pub fn tanh_backward(rec: &mut Recorder, dy: &Buf, y: &Buf, n: usize) {
-    rec.dispatch(&TANH_BACKWARD, &params(n, Dropout::OFF), &[y, dy], groups(n));
+    rec.dispatch(
+        &TANH_BACKWARD,
+        &params(n, Dropout::OFF),
+        &[y, dy],
+        groups(n),
+    );
 }
 
 // x [n] = relu(x), in place
@@ -107,5 +171,10 @@ pub fn relu_forward(rec: &mut Recorder, x: &Buf, n: usize) {
 
 // dy [n] *= (y > 0), y = relu output [n]
 pub fn relu_backward(rec: &mut Recorder, dy: &Buf, y: &Buf, n: usize) {
-    rec.dispatch(&RELU_BACKWARD, &params(n, Dropout::OFF), &[y, dy], groups(n));
+    rec.dispatch(
+        &RELU_BACKWARD,
+        &params(n, Dropout::OFF),
+        &[y, dy],
+        groups(n),
+    );
 }

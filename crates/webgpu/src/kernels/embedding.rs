@@ -7,8 +7,16 @@ use bytemuck::{Pod, Zeroable};
 use Access::{Read as R, ReadWrite as W};
 
 const SRC: &str = include_str!("embedding.wgsl");
-static FORWARD: Kernel = Kernel { source: SRC, entry: "embedding_forward", bindings: &[R, R, R, R, R, W] };
-static BACKWARD: Kernel = Kernel { source: SRC, entry: "embedding_backward", bindings: &[R, R, R, W] };
+static FORWARD: Kernel = Kernel {
+    source: SRC,
+    entry: "embedding_forward",
+    bindings: &[R, R, R, R, R, W],
+};
+static BACKWARD: Kernel = Kernel {
+    source: SRC,
+    entry: "embedding_backward",
+    bindings: &[R, R, R, W],
+};
 
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable)]
@@ -61,9 +69,19 @@ pub fn embedding_forward(
     c: usize,
 ) {
     let dummy = rec.gpu().dummy.clone();
-    let p = Params { tokens: tokens as u32, t: t as u32, c: c as u32, has_type: typ.is_some() as u32 };
+    let p = Params {
+        tokens: tokens as u32,
+        t: t as u32,
+        c: c as u32,
+        has_type: typ.is_some() as u32,
+    };
     let typ = typ.unwrap_or(&dummy);
-    rec.dispatch(&FORWARD, &p, &[ids, types, word, pos, typ, out], grid((tokens * c).div_ceil(256)));
+    rec.dispatch(
+        &FORWARD,
+        &p,
+        &[ids, types, word, pos, typ, out],
+        grid((tokens * c).div_ceil(256)),
+    );
 }
 
 // dtable [rows, C] += dout [B*T, C] summed per id; `order`, `segs`: a `Grouping` uploaded
@@ -76,6 +94,11 @@ pub fn embedding_backward(
     segments: usize,
     c: usize,
 ) {
-    let p = Params { tokens: segments as u32, t: 0, c: c as u32, has_type: 0 };
+    let p = Params {
+        tokens: segments as u32,
+        t: 0,
+        c: c as u32,
+        has_type: 0,
+    };
     rec.dispatch(&BACKWARD, &p, &[dout, order, segs, dtable], grid(segments));
 }

@@ -7,10 +7,21 @@ use bytemuck::{Pod, Zeroable};
 use Access::{Read as R, ReadWrite as W};
 
 const SRC: &str = include_str!("layernorm.wgsl");
-static FORWARD: Kernel = Kernel { source: SRC, entry: "layernorm_forward", bindings: &[R, R, R, W, W, W] };
-static BACKWARD: Kernel = Kernel { source: SRC, entry: "layernorm_backward", bindings: &[R, R, R, R, R, W] };
-static PARAM_BACKWARD: Kernel =
-    Kernel { source: SRC, entry: "layernorm_param_backward", bindings: &[R, R, R, R, W, W] };
+static FORWARD: Kernel = Kernel {
+    source: SRC,
+    entry: "layernorm_forward",
+    bindings: &[R, R, R, W, W, W],
+};
+static BACKWARD: Kernel = Kernel {
+    source: SRC,
+    entry: "layernorm_backward",
+    bindings: &[R, R, R, R, R, W],
+};
+static PARAM_BACKWARD: Kernel = Kernel {
+    source: SRC,
+    entry: "layernorm_param_backward",
+    bindings: &[R, R, R, R, W, W],
+};
 
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable)]
@@ -22,7 +33,12 @@ struct Params {
 }
 
 fn params(rows: usize, c: usize, eps: f64) -> Params {
-    Params { rows: rows as u32, c: c as u32, eps: eps as f32, _pad: 0 }
+    Params {
+        rows: rows as u32,
+        c: c as u32,
+        eps: eps as f32,
+        _pad: 0,
+    }
 }
 
 // out [R, C] = LN(x) * w + b; mean, rstd [R]
@@ -39,7 +55,12 @@ pub fn layernorm_forward(
     c: usize,
     eps: f64,
 ) {
-    rec.dispatch(&FORWARD, &params(rows, c, eps), &[x, w, b, out, mean, rstd], grid(rows));
+    rec.dispatch(
+        &FORWARD,
+        &params(rows, c, eps),
+        &[x, w, b, out, mean, rstd],
+        grid(rows),
+    );
 }
 
 // dx [R, C] = LN backward of dy [R, C]; dw, db [C] += parameter gradients
@@ -59,5 +80,10 @@ pub fn layernorm_backward(
 ) {
     let p = params(rows, c, 0.0);
     rec.dispatch(&BACKWARD, &p, &[dy, x, w, mean, rstd, dx], grid(rows));
-    rec.dispatch(&PARAM_BACKWARD, &p, &[dy, x, mean, rstd, dw, db], [c.div_ceil(64) as u32, 1, 1]);
+    rec.dispatch(
+        &PARAM_BACKWARD,
+        &p,
+        &[dy, x, mean, rstd, dw, db],
+        [c.div_ceil(64) as u32, 1, 1],
+    );
 }

@@ -7,8 +7,16 @@ use bytemuck::{Pod, Zeroable};
 use Access::{Read as R, ReadWrite as W};
 
 const SRC: &str = include_str!("loss.wgsl");
-static CROSS_ENTROPY: Kernel = Kernel { source: SRC, entry: "cross_entropy", bindings: &[R, R, W, W] };
-static MSE: Kernel = Kernel { source: SRC, entry: "mse", bindings: &[R, R, W, W] };
+static CROSS_ENTROPY: Kernel = Kernel {
+    source: SRC,
+    entry: "cross_entropy",
+    bindings: &[R, R, W, W],
+};
+static MSE: Kernel = Kernel {
+    source: SRC,
+    entry: "mse",
+    bindings: &[R, R, W, W],
+};
 
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable)]
@@ -31,7 +39,12 @@ pub fn loss_forward_backward(
     l: usize,
     accumulation: usize,
 ) {
-    let p = Params { b: b as u32, l: l as u32, grad_scale: 1.0 / (b * accumulation) as f32, _pad: 0 };
+    let p = Params {
+        b: b as u32,
+        l: l as u32,
+        grad_scale: 1.0 / (b * accumulation) as f32,
+        _pad: 0,
+    };
     let kernel = if l == 1 { &MSE } else { &CROSS_ENTROPY };
     rec.dispatch(kernel, &p, &[logits, labels, dlogits, stats], [1, 1, 1]);
 }

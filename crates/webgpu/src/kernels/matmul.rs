@@ -12,8 +12,11 @@ static MATMUL: Kernel = Kernel {
     entry: "matmul",
     bindings: &[Access::Read, Access::Read, Access::Read, Access::ReadWrite],
 };
-static BIAS_BACKWARD: Kernel =
-    Kernel { source: SRC, entry: "bias_backward", bindings: &[Access::Read, Access::ReadWrite] };
+static BIAS_BACKWARD: Kernel = Kernel {
+    source: SRC,
+    entry: "bias_backward",
+    bindings: &[Access::Read, Access::ReadWrite],
+};
 
 /// How an operand is laid out: element (zo, zi, r, c) is at
 /// `off + zo * so + zi * si + r * sr + c * sc` (in words, within its bound buffer).
@@ -30,15 +33,29 @@ pub struct Layout {
 impl Layout {
     /// Row-major rows of length `ld` apart: X[r][c] = x[off + r * ld + c].
     pub fn rows(off: usize, ld: usize) -> Layout {
-        Layout { off: off as u32, sr: ld as u32, sc: 1, ..Default::default() }
+        Layout {
+            off: off as u32,
+            sr: ld as u32,
+            sc: 1,
+            ..Default::default()
+        }
     }
     /// The transpose of row-major rows `ld` apart: X[r][c] = x[off + c * ld + r].
     pub fn cols(off: usize, ld: usize) -> Layout {
-        Layout { off: off as u32, sr: 1, sc: ld as u32, ..Default::default() }
+        Layout {
+            off: off as u32,
+            sr: 1,
+            sc: ld as u32,
+            ..Default::default()
+        }
     }
     /// Batch strides: outer index `zo` (e.g. the sequence) and inner `zi` (e.g. the head).
     pub fn batched(self, so: usize, si: usize) -> Layout {
-        Layout { so: so as u32, si: si as u32, ..self }
+        Layout {
+            so: so as u32,
+            si: si as u32,
+            ..self
+        }
     }
 }
 
@@ -54,10 +71,20 @@ pub struct Dims {
 
 impl Dims {
     pub fn new(m: usize, n: usize, k: usize) -> Dims {
-        Dims { m, n, k, z_outer: 1, z_inner: 1 }
+        Dims {
+            m,
+            n,
+            k,
+            z_outer: 1,
+            z_inner: 1,
+        }
     }
     pub fn batched(self, z_outer: usize, z_inner: usize) -> Dims {
-        Dims { z_outer, z_inner, ..self }
+        Dims {
+            z_outer,
+            z_inner,
+            ..self
+        }
     }
     pub fn flops(&self) -> f64 {
         2.0 * (self.m * self.n * self.k * self.z_outer * self.z_inner) as f64
@@ -111,7 +138,11 @@ pub fn matmul(
         has_bias: bias.is_some() as u32,
         bias_off: bias_off as u32,
     };
-    let grid = [d.n.div_ceil(64) as u32, d.m.div_ceil(64) as u32, (d.z_outer * d.z_inner) as u32];
+    let grid = [
+        d.n.div_ceil(64) as u32,
+        d.m.div_ceil(64) as u32,
+        (d.z_outer * d.z_inner) as u32,
+    ];
     rec.dispatch(&MATMUL, &p, &[a.0, b.0, bias_buf, c.0], grid);
 }
 
@@ -193,6 +224,9 @@ struct BiasParams {
 
 // db [N] += sum_m dy [M, N]
 pub fn bias_backward(rec: &mut Recorder, db: &Buf, dy: &Buf, m: usize, n: usize) {
-    let p = BiasParams { m: m as u32, n: n as u32 };
+    let p = BiasParams {
+        m: m as u32,
+        n: n as u32,
+    };
     rec.dispatch(&BIAS_BACKWARD, &p, &[dy, db], [n.div_ceil(64) as u32, 1, 1]);
 }

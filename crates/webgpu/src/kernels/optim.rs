@@ -9,9 +9,21 @@ use wick_engine::optim::AdamWConfig;
 use Access::{Read as R, ReadWrite as W};
 
 const SRC: &str = include_str!("optim.wgsl");
-static NORM_PARTIAL: Kernel = Kernel { source: SRC, entry: "grad_norm_partial", bindings: &[R, W] };
-static NORM_FINAL: Kernel = Kernel { source: SRC, entry: "grad_norm_final", bindings: &[R, W] };
-static ADAMW: Kernel = Kernel { source: SRC, entry: "adamw", bindings: &[R, W, W, W, W] };
+static NORM_PARTIAL: Kernel = Kernel {
+    source: SRC,
+    entry: "grad_norm_partial",
+    bindings: &[R, W],
+};
+static NORM_FINAL: Kernel = Kernel {
+    source: SRC,
+    entry: "grad_norm_final",
+    bindings: &[R, W],
+};
+static ADAMW: Kernel = Kernel {
+    source: SRC,
+    entry: "adamw",
+    bindings: &[R, W, W, W, W],
+};
 
 /// Workgroups (and partial sums) per chunk in the first stage of the norm.
 pub const NORM_PARTS: usize = 256;
@@ -45,20 +57,38 @@ pub struct OptChunk<'a> {
 // stats[1] = || grads ||_2 over all chunks;  partials [chunks * NORM_PARTS] scratch
 pub fn grad_norm(rec: &mut Recorder, stats: &Buf, partials: &Buf, grads: &[&Buf]) {
     for (i, g) in grads.iter().enumerate() {
-        let p = Params { n: g.len as u32, out_off: (i * NORM_PARTS) as u32, ..Default::default() };
+        let p = Params {
+            n: g.len as u32,
+            out_off: (i * NORM_PARTS) as u32,
+            ..Default::default()
+        };
         rec.dispatch(&NORM_PARTIAL, &p, &[g, partials], [NORM_PARTS as u32, 1, 1]);
     }
-    let p = Params { n: (grads.len() * NORM_PARTS) as u32, ..Default::default() };
+    let p = Params {
+        n: (grads.len() * NORM_PARTS) as u32,
+        ..Default::default()
+    };
     rec.dispatch(&NORM_FINAL, &p, &[partials, stats], [1, 1, 1]);
 }
 
 // param, m, v [n] updated by AdamW step `t` (1-based) from grad [n] clipped by stats[1],
 // as wick_engine::optim::adamw_update; grad zeroed.
-pub fn adamw(rec: &mut Recorder, stats: &Buf, chunk: &OptChunk, lr: f64, t: u64, cfg: &AdamWConfig) {
+pub fn adamw(
+    rec: &mut Recorder,
+    stats: &Buf,
+    chunk: &OptChunk,
+    lr: f64,
+    t: u64,
+    cfg: &AdamWConfig,
+) {
     let p = Params {
         n: chunk.param.len as u32,
         out_off: 0,
-        decay: if chunk.decay { (1.0 - lr * cfg.weight_decay) as f32 } else { 1.0 },
+        decay: if chunk.decay {
+            (1.0 - lr * cfg.weight_decay) as f32
+        } else {
+            1.0
+        },
         one_minus_beta1: (1.0 - cfg.beta1) as f32,
         beta2: cfg.beta2 as f32,
         one_minus_beta2: (1.0 - cfg.beta2) as f32,
@@ -69,5 +99,10 @@ pub fn adamw(rec: &mut Recorder, stats: &Buf, chunk: &OptChunk, lr: f64, t: u64,
         _pad: [0; 2],
     };
     let groups = grid(chunk.param.len.div_ceil(256));
-    rec.dispatch(&ADAMW, &p, &[stats, chunk.param, chunk.grad, chunk.m, chunk.v], groups);
+    rec.dispatch(
+        &ADAMW,
+        &p,
+        &[stats, chunk.param, chunk.grad, chunk.m, chunk.v],
+        groups,
+    );
 }

@@ -36,10 +36,10 @@ pub struct LayerActs {
 pub struct Acts {
     pub cap: Capacity,
     // Batch inputs.
-    pub ids: Buf,        // [B, T] u32
-    pub types: Buf,      // [B, T] u32
-    pub mask: Buf,       // [B, T] u32
-    pub labels: Buf,     // [B] f32
+    pub ids: Buf,                // [B, T] u32
+    pub types: Buf,              // [B, T] u32
+    pub mask: Buf,               // [B, T] u32
+    pub labels: Buf,             // [B] f32
     pub groups: [(Buf, Buf); 3], // (order [B*T], segs [3*B*T]) for word, position, type ids
     // Embeddings.
     pub emb: Buf,      // [B, T, C] word + position + type
@@ -68,11 +68,19 @@ pub struct Acts {
 impl Acts {
     pub fn new(gpu: &Gpu, cfg: &ModelConfig, cap: Capacity) -> Result<Acts> {
         let (b, t) = (cap.b, cap.t);
-        let (c, f, h, l) = (cfg.hidden_size, cfg.intermediate_size, cfg.num_attention_heads, cfg.num_labels);
+        let (c, f, h, l) = (
+            cfg.hidden_size,
+            cfg.intermediate_size,
+            cfg.num_attention_heads,
+            cfg.num_labels,
+        );
         let bt = b * t;
         let att = b * h * t * t;
         let max = gpu.limits.max_storage_buffer_binding_size / 4;
-        for (what, words) in [("attention scores [B, H, T, T]", att), ("FFN activations [B, T, F]", bt * f)] {
+        for (what, words) in [
+            ("attention scores [B, H, T, T]", att),
+            ("FFN activations [B, T, F]", bt * f),
+        ] {
             if words as u64 > max {
                 return Err(backend_error(format!(
                     "a batch of {b} x {t} tokens needs {what} of {} MB; the adapter allows {} MB per \
@@ -109,7 +117,11 @@ impl Acts {
             types: z("types", bt)?,
             mask: z("mask", bt)?,
             labels: z("labels", b)?,
-            groups: [group("word ids")?, group("position ids")?, group("type ids")?],
+            groups: [
+                group("word ids")?,
+                group("position ids")?,
+                group("type ids")?,
+            ],
             emb: z("emb", bt * c)?,
             emb_mean: z("emb mean", bt)?,
             emb_rstd: z("emb rstd", bt)?,

@@ -47,7 +47,11 @@ pub struct WebGpuBackend {
 impl WebGpuBackend {
     /// Open a device and load the model: `weights` by transformers' names (e.g. the CPU
     /// backend's `weights()`, so both start from the same seeded head).
-    pub async fn create(cfg: &ModelConfig, weights: &[NamedTensor], opts: &GpuOptions) -> Result<Self> {
+    pub async fn create(
+        cfg: &ModelConfig,
+        weights: &[NamedTensor],
+        opts: &GpuOptions,
+    ) -> Result<Self> {
         let gpu = Gpu::new(opts).await?;
         Self::new(gpu, cfg, weights)
     }
@@ -68,7 +72,19 @@ impl WebGpuBackend {
         let stats = gpu.zeros("stats", 4)?;
         let partials = gpu.zeros("norm partials", store.chunks.len() * NORM_PARTS)?;
         gpu.check()?;
-        Ok(WebGpuBackend { gpu, cfg: cfg.clone(), store, weights, grads, acts: None, stats, partials, batches: 0, pending: 0, t: 0 })
+        Ok(WebGpuBackend {
+            gpu,
+            cfg: cfg.clone(),
+            store,
+            weights,
+            grads,
+            acts: None,
+            stats,
+            partials,
+            batches: 0,
+            pending: 0,
+            t: 0,
+        })
     }
 
     pub fn gpu(&self) -> &Gpu {
@@ -94,7 +110,10 @@ impl WebGpuBackend {
         if b == 0 || t == 0 {
             return bad(format!("empty batch ({b} x {t})"));
         }
-        if batch.input_ids.len() != bt || batch.attention_mask.len() != bt || batch.token_type_ids.len() != bt {
+        if batch.input_ids.len() != bt
+            || batch.attention_mask.len() != bt
+            || batch.token_type_ids.len() != bt
+        {
             return bad(format!(
                 "expected {bt} ids, mask and token types for {b} x {t}, got {}, {}, {}",
                 batch.input_ids.len(),
@@ -103,18 +122,35 @@ impl WebGpuBackend {
             ));
         }
         if t > cfg.max_position_embeddings {
-            return bad(format!("sequence length {t} exceeds max_position_embeddings {}", cfg.max_position_embeddings));
+            return bad(format!(
+                "sequence length {t} exceeds max_position_embeddings {}",
+                cfg.max_position_embeddings
+            ));
         }
-        if let Some(id) = batch.input_ids.iter().find(|&&id| id as usize >= cfg.vocab_size) {
-            return bad(format!("token id {id} is outside the vocabulary ({})", cfg.vocab_size));
+        if let Some(id) = batch
+            .input_ids
+            .iter()
+            .find(|&&id| id as usize >= cfg.vocab_size)
+        {
+            return bad(format!(
+                "token id {id} is outside the vocabulary ({})",
+                cfg.vocab_size
+            ));
         }
         if batch.attention_mask.iter().any(|&m| m > 1) {
             return bad("attention_mask values must be 0 or 1".into());
         }
         let has_types = cfg.type_vocab_size > 0;
         if has_types {
-            if let Some(tt) = batch.token_type_ids.iter().find(|&&tt| tt as usize >= cfg.type_vocab_size) {
-                return bad(format!("token type {tt} is outside type_vocab_size {}", cfg.type_vocab_size));
+            if let Some(tt) = batch
+                .token_type_ids
+                .iter()
+                .find(|&&tt| tt as usize >= cfg.type_vocab_size)
+            {
+                return bad(format!(
+                    "token type {tt} is outside type_vocab_size {}",
+                    cfg.type_vocab_size
+                ));
             }
         }
         if with_labels {
@@ -123,7 +159,11 @@ impl WebGpuBackend {
             }
             let l = cfg.num_labels;
             for &y in &batch.labels {
-                let ok = if l == 1 { y.is_finite() } else { y >= 0.0 && (y as usize) < l && y.fract() == 0.0 };
+                let ok = if l == 1 {
+                    y.is_finite()
+                } else {
+                    y >= 0.0 && (y as usize) < l && y.fract() == 0.0
+                };
                 if !ok {
                     return bad(format!("label {y} is not valid for {l} labels"));
                 }
@@ -131,17 +171,34 @@ impl WebGpuBackend {
         }
 
         self.ensure_capacity(b, t)?;
-        let a = self.acts.as_ref().ok_or_else(|| backend_error("no buffers"))?;
+        let a = self
+            .acts
+            .as_ref()
+            .ok_or_else(|| backend_error("no buffers"))?;
         let gpu = &self.gpu;
         gpu.write(&a.ids, &batch.input_ids);
-        gpu.write(&a.types, if has_types { &batch.token_type_ids[..] } else { &[] });
+        gpu.write(
+            &a.types,
+            if has_types {
+                &batch.token_type_ids[..]
+            } else {
+                &[]
+            },
+        );
         gpu.write(&a.mask, &batch.attention_mask);
         if with_labels {
             gpu.write(&a.labels, &batch.labels);
             let positions: Vec<u32> = (0..bt).map(|i| (i % t) as u32).collect();
             let mut segments = [0; 3];
-            let types = if has_types { &batch.token_type_ids[..] } else { &[] };
-            for (i, ids) in [&batch.input_ids[..], &positions[..], types].into_iter().enumerate() {
+            let types = if has_types {
+                &batch.token_type_ids[..]
+            } else {
+                &[]
+            };
+            for (i, ids) in [&batch.input_ids[..], &positions[..], types]
+                .into_iter()
+                .enumerate()
+            {
                 let g = Grouping::of(ids);
                 gpu.write(&a.groups[i].0, &g.order);
                 gpu.write(&a.groups[i].1, &g.segs);
@@ -155,20 +212,41 @@ impl WebGpuBackend {
     fn ensure_capacity(&mut self, b: usize, t: usize) -> Result<()> {
         let cap = match &self.acts {
             Some(a) if a.cap.b >= b && a.cap.t >= t => return Ok(()),
-            Some(a) => Capacity { b: b.max(a.cap.b), t: t.max(a.cap.t) },
+            Some(a) => Capacity {
+                b: b.max(a.cap.b),
+                t: t.max(a.cap.t),
+            },
             None => Capacity { b, t },
         };
-        let cap = Capacity { b: cap.b, t: cap.t.next_multiple_of(T_ROUND).min(self.cfg.max_position_embeddings).max(t) };
+        let cap = Capacity {
+            b: cap.b,
+            t: cap
+                .t
+                .next_multiple_of(T_ROUND)
+                .min(self.cfg.max_position_embeddings)
+                .max(t),
+        };
         self.acts = None; // free the old buffers first
         self.gpu.clear_bind_groups();
         self.acts = Some(Acts::new(&self.gpu, &self.cfg, cap)?);
         Ok(())
     }
 
-    fn record_forward(&self, rec: &mut Recorder, batch: &Batch, dropout_seed: Option<u32>) -> Result<Dropouts> {
-        let a = self.acts.as_ref().ok_or_else(|| backend_error("no buffers"))?;
+    fn record_forward(
+        &self,
+        rec: &mut Recorder,
+        batch: &Batch,
+        dropout_seed: Option<u32>,
+    ) -> Result<Dropouts> {
+        let a = self
+            .acts
+            .as_ref()
+            .ok_or_else(|| backend_error("no buffers"))?;
         let d = Dropouts::new(&self.cfg, dropout_seed);
-        let s = Shape { b: batch.batch_size, t: batch.seq_len };
+        let s = Shape {
+            b: batch.batch_size,
+            t: batch.seq_len,
+        };
         bert::forward(rec, &self.cfg, &self.weights, a, s, &d);
         Ok(d)
     }
@@ -179,17 +257,41 @@ impl Backend for WebGpuBackend {
         "webgpu"
     }
 
-    fn accumulate(&mut self, batch: &Batch, accumulation: usize, dropout_seed: Option<u32>) -> Result<()> {
+    fn accumulate(
+        &mut self,
+        batch: &Batch,
+        accumulation: usize,
+        dropout_seed: Option<u32>,
+    ) -> Result<()> {
         self.gpu.check()?;
         if accumulation == 0 {
-            return Err(Error::Invalid("gradient_accumulation_steps must be at least 1".into()));
+            return Err(Error::Invalid(
+                "gradient_accumulation_steps must be at least 1".into(),
+            ));
         }
         let segments = self.upload(batch, true)?;
         let mut rec = Recorder::new(&self.gpu);
         let d = self.record_forward(&mut rec, batch, dropout_seed)?;
-        let a = self.acts.as_ref().ok_or_else(|| backend_error("no buffers"))?;
-        let s = Shape { b: batch.batch_size, t: batch.seq_len };
-        bert::backward(&mut rec, &self.cfg, &self.weights, &self.grads, a, &self.stats, s, &d, segments, accumulation);
+        let a = self
+            .acts
+            .as_ref()
+            .ok_or_else(|| backend_error("no buffers"))?;
+        let s = Shape {
+            b: batch.batch_size,
+            t: batch.seq_len,
+        };
+        bert::backward(
+            &mut rec,
+            &self.cfg,
+            &self.weights,
+            &self.grads,
+            a,
+            &self.stats,
+            s,
+            &d,
+            segments,
+            accumulation,
+        );
         rec.submit();
         self.batches += 1;
         self.pending += 1;
@@ -207,7 +309,13 @@ impl Backend for WebGpuBackend {
         let grads: Vec<&Buf> = self.store.chunks.iter().map(|c| &c.grad).collect();
         grad_norm(&mut rec, &self.stats, &self.partials, &grads);
         for c in &self.store.chunks {
-            let chunk = OptChunk { param: &c.param, grad: &c.grad, m: &c.m, v: &c.v, decay: c.decay };
+            let chunk = OptChunk {
+                param: &c.param,
+                grad: &c.grad,
+                m: &c.m,
+                v: &c.v,
+                decay: c.decay,
+            };
             adamw(&mut rec, &self.stats, &chunk, lr, self.t, cfg);
         }
         rec.submit();
@@ -220,7 +328,10 @@ impl Backend for WebGpuBackend {
         let mut rec = Recorder::new(&self.gpu);
         self.record_forward(&mut rec, batch, None)?;
         rec.submit();
-        let a = self.acts.as_ref().ok_or_else(|| backend_error("no buffers"))?;
+        let a = self
+            .acts
+            .as_ref()
+            .ok_or_else(|| backend_error("no buffers"))?;
         let n = batch.batch_size * self.cfg.num_labels;
         let logits = a.logits.slice(0, n);
         self.gpu.read(&logits).await
@@ -230,8 +341,16 @@ impl Backend for WebGpuBackend {
         let s = self.gpu.read(&self.stats).await?;
         self.gpu.write(&self.stats, &[0.0f32]);
         let batches = std::mem::take(&mut self.batches);
-        let loss = if batches > 0 { s[0] / batches as f32 } else { 0.0 };
-        Ok(TrainStats { loss, grad_norm: s[1], batches })
+        let loss = if batches > 0 {
+            s[0] / batches as f32
+        } else {
+            0.0
+        };
+        Ok(TrainStats {
+            loss,
+            grad_norm: s[1],
+            batches,
+        })
     }
 
     async fn weights(&mut self) -> Result<Vec<NamedTensor>> {

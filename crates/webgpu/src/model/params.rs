@@ -23,7 +23,12 @@ pub struct ParamSpec {
 
 impl ParamSpec {
     fn new(name: String, shape: &[usize], decay: bool, joined: bool) -> ParamSpec {
-        ParamSpec { name, shape: shape.to_vec(), decay, joined }
+        ParamSpec {
+            name,
+            shape: shape.to_vec(),
+            decay,
+            joined,
+        }
     }
     pub fn len(&self) -> usize {
         self.shape.iter().product()
@@ -34,8 +39,13 @@ impl ParamSpec {
 pub fn param_specs(cfg: &ModelConfig) -> Vec<ParamSpec> {
     let (c, f, l) = (cfg.hidden_size, cfg.intermediate_size, cfg.num_labels);
     let mut v = Vec::new();
-    let mut linear = |v: &mut Vec<ParamSpec>, name: &str, out: usize, inp: usize| {
-        v.push(ParamSpec::new(format!("{name}.weight"), &[out, inp], true, false));
+    let linear = |v: &mut Vec<ParamSpec>, name: &str, out: usize, inp: usize| {
+        v.push(ParamSpec::new(
+            format!("{name}.weight"),
+            &[out, inp],
+            true,
+            false,
+        ));
         v.push(ParamSpec::new(format!("{name}.bias"), &[out], false, false));
     };
     let layernorm = |v: &mut Vec<ParamSpec>, name: &str| {
@@ -54,15 +64,33 @@ pub fn param_specs(cfg: &ModelConfig) -> Vec<ParamSpec> {
     match cfg.model_type {
         ModelType::Bert => {
             let e = "bert.embeddings";
-            v.push(ParamSpec::new(format!("{e}.word_embeddings.weight"), &[cfg.vocab_size, c], true, false));
-            v.push(ParamSpec::new(format!("{e}.position_embeddings.weight"), &[cfg.max_position_embeddings, c], true, false));
+            v.push(ParamSpec::new(
+                format!("{e}.word_embeddings.weight"),
+                &[cfg.vocab_size, c],
+                true,
+                false,
+            ));
+            v.push(ParamSpec::new(
+                format!("{e}.position_embeddings.weight"),
+                &[cfg.max_position_embeddings, c],
+                true,
+                false,
+            ));
             if cfg.type_vocab_size > 0 {
-                v.push(ParamSpec::new(format!("{e}.token_type_embeddings.weight"), &[cfg.type_vocab_size, c], true, false));
+                v.push(ParamSpec::new(
+                    format!("{e}.token_type_embeddings.weight"),
+                    &[cfg.type_vocab_size, c],
+                    true,
+                    false,
+                ));
             }
             layernorm(&mut v, &format!("{e}.LayerNorm"));
             for i in 0..cfg.num_hidden_layers {
                 let p = format!("bert.encoder.layer.{i}");
-                qkv(&mut v, ["query", "key", "value"].map(|n| format!("{p}.attention.self.{n}")));
+                qkv(
+                    &mut v,
+                    ["query", "key", "value"].map(|n| format!("{p}.attention.self.{n}")),
+                );
                 linear(&mut v, &format!("{p}.attention.output.dense"), c, c);
                 layernorm(&mut v, &format!("{p}.attention.output.LayerNorm"));
                 linear(&mut v, &format!("{p}.intermediate.dense"), f, c);
@@ -73,12 +101,25 @@ pub fn param_specs(cfg: &ModelConfig) -> Vec<ParamSpec> {
         }
         ModelType::DistilBert => {
             let e = "distilbert.embeddings";
-            v.push(ParamSpec::new(format!("{e}.word_embeddings.weight"), &[cfg.vocab_size, c], true, false));
-            v.push(ParamSpec::new(format!("{e}.position_embeddings.weight"), &[cfg.max_position_embeddings, c], true, false));
+            v.push(ParamSpec::new(
+                format!("{e}.word_embeddings.weight"),
+                &[cfg.vocab_size, c],
+                true,
+                false,
+            ));
+            v.push(ParamSpec::new(
+                format!("{e}.position_embeddings.weight"),
+                &[cfg.max_position_embeddings, c],
+                true,
+                false,
+            ));
             layernorm(&mut v, &format!("{e}.LayerNorm"));
             for i in 0..cfg.num_hidden_layers {
                 let p = format!("distilbert.transformer.layer.{i}");
-                qkv(&mut v, ["q_lin", "k_lin", "v_lin"].map(|n| format!("{p}.attention.{n}")));
+                qkv(
+                    &mut v,
+                    ["q_lin", "k_lin", "v_lin"].map(|n| format!("{p}.attention.{n}")),
+                );
                 linear(&mut v, &format!("{p}.attention.out_lin"), c, c);
                 layernorm(&mut v, &format!("{p}.sa_layer_norm"));
                 linear(&mut v, &format!("{p}.ffn.lin1"), f, c);
@@ -127,7 +168,10 @@ impl ParamStore {
     /// Place `specs` into chunks no larger than the device's storage binding and upload the
     /// values from `weights` (by name; extra tensors are ignored, missing ones are an error).
     pub fn new(gpu: &Gpu, specs: Vec<ParamSpec>, weights: &[NamedTensor]) -> Result<ParamStore> {
-        let max_words = ((gpu.limits.max_storage_buffer_binding_size.min(gpu.limits.max_buffer_size)
+        let max_words = ((gpu
+            .limits
+            .max_storage_buffer_binding_size
+            .min(gpu.limits.max_buffer_size)
             / 4) as usize)
             / ALIGN_WORDS
             * ALIGN_WORDS;
@@ -137,7 +181,9 @@ impl ParamStore {
         let mut places: Vec<Place> = Vec::with_capacity(specs.len());
         let mut i = 0;
         while i < specs.len() {
-            let group_end = (i + 1..specs.len()).find(|&j| !specs[j].joined).unwrap_or(specs.len());
+            let group_end = (i + 1..specs.len())
+                .find(|&j| !specs[j].joined)
+                .unwrap_or(specs.len());
             let group_len: usize = specs[i..group_end].iter().map(ParamSpec::len).sum();
             let decay = specs[i].decay;
             if group_len > max_words {
@@ -151,7 +197,8 @@ impl ParamStore {
                 )));
             }
             let slot = &mut open[decay as usize];
-            let fits = slot.is_some_and(|c| lens[c].1.next_multiple_of(ALIGN_WORDS) + group_len <= max_words);
+            let fits = slot
+                .is_some_and(|c| lens[c].1.next_multiple_of(ALIGN_WORDS) + group_len <= max_words);
             if !fits {
                 lens.push((decay, 0));
                 *slot = Some(lens.len() - 1);
@@ -188,9 +235,20 @@ impl ParamStore {
             let grad = gpu.zeros(&format!("grads {i}"), len)?;
             let m = gpu.zeros(&format!("adam m {i}"), len)?;
             let v = gpu.zeros(&format!("adam v {i}"), len)?;
-            chunks.push(Chunk { decay, len, param, grad, m, v });
+            chunks.push(Chunk {
+                decay,
+                len,
+                param,
+                grad,
+                m,
+                v,
+            });
         }
-        Ok(ParamStore { specs, places, chunks })
+        Ok(ParamStore {
+            specs,
+            places,
+            chunks,
+        })
     }
 
     /// Index of the tensor named `name`.
