@@ -13,7 +13,7 @@ pub use source::{ModelFiles, Source};
 #[cfg(not(target_arch = "wasm32"))]
 mod native;
 #[cfg(not(target_arch = "wasm32"))]
-pub use native::{default_cache_dir, DirStore, UreqFetch};
+pub use native::{default_cache_dir, endpoint_from_env, token_from_env, DirStore, UreqFetch};
 
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};

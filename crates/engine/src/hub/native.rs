@@ -114,6 +114,22 @@ impl Fetch for UreqFetch {
     }
 }
 
+/// `$HF_ENDPOINT`, else [`DEFAULT_ENDPOINT`](super::DEFAULT_ENDPOINT) (a `--hub-endpoint` flag
+/// goes before both).
+pub fn endpoint_from_env() -> String {
+    std::env::var("HF_ENDPOINT")
+        .ok()
+        .filter(|e| !e.trim().is_empty())
+        .unwrap_or_else(|| super::DEFAULT_ENDPOINT.to_string())
+}
+
+/// `$HF_TOKEN`, when set and not empty.
+pub fn token_from_env() -> Option<String> {
+    std::env::var("HF_TOKEN")
+        .ok()
+        .filter(|t| !t.trim().is_empty())
+}
+
 /// `$WICK_CACHE`, else `~/.cache/wick`.
 pub fn default_cache_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("WICK_CACHE").filter(|d| !d.is_empty()) {
