@@ -43,7 +43,12 @@ fn matmul(@builtin(workgroup_id) wid: vec3<u32>,
     let tx = lid3.x;
     let ty = lid3.y;
 
-    var acc: array<vec4<f32>, 4>;
+    // Accumulators in registers: four named vectors (an array indexed at run time would be
+    // spilled to memory).
+    var acc0 = vec4<f32>();
+    var acc1 = vec4<f32>();
+    var acc2 = vec4<f32>();
+    var acc3 = vec4<f32>();
     for (var k0 = 0u; k0 < pm.K; k0 += BK) {
         for (var r = 0u; r < 4u; r++) {
             var m: u32;
@@ -82,34 +87,46 @@ fn matmul(@builtin(workgroup_id) wid: vec3<u32>,
             let row = k * LDS;
             let bv = vec4<f32>(tile_b[row + tx], tile_b[row + tx + 16u],
                                tile_b[row + tx + 32u], tile_b[row + tx + 48u]);
-            acc[0] += tile_a[row + ty] * bv;
-            acc[1] += tile_a[row + ty + 16u] * bv;
-            acc[2] += tile_a[row + ty + 32u] * bv;
-            acc[3] += tile_a[row + ty + 48u] * bv;
+            acc0 += tile_a[row + ty] * bv;
+            acc1 += tile_a[row + ty + 16u] * bv;
+            acc2 += tile_a[row + ty + 32u] * bv;
+            acc3 += tile_a[row + ty + 48u] * bv;
         }
         workgroupBarrier();
     }
 
-    for (var i = 0u; i < 4u; i++) {
-        let m = m0 + ty + 16u * i;
-        if (m >= pm.M) {
-            break;
-        }
-        for (var j = 0u; j < 4u; j++) {
-            let n = n0 + tx + 16u * j;
-            if (n < pm.N) {
-                let idx = c_base + m * pm.c_sr + n * pm.c_sc;
-                var v = pm.alpha * acc[i][j];
-                if (pm.has_bias != 0u) {
-                    v += mm_bias[pm.bias_off + n];
-                }
-                if (pm.beta != 0.0) {
-                    v += pm.beta * mm_c[idx];
-                }
-                mm_c[idx] = v;
-            }
-        }
+    let m = m0 + ty;
+    let n = n0 + tx;
+    store_row(c_base, m, n, acc0);
+    store_row(c_base, m + 16u, n, acc1);
+    store_row(c_base, m + 32u, n, acc2);
+    store_row(c_base, m + 48u, n, acc3);
+}
+
+// C[m, n + 16j] = alpha * v[j] (+ bias) (+ beta * C), j < 4, inside the bounds.
+fn store_row(c_base: u32, m: u32, n: u32, v: vec4<f32>) {
+    if (m >= pm.M) {
+        return;
     }
+    store_one(c_base, m, n, v.x);
+    store_one(c_base, m, n + 16u, v.y);
+    store_one(c_base, m, n + 32u, v.z);
+    store_one(c_base, m, n + 48u, v.w);
+}
+
+fn store_one(c_base: u32, m: u32, n: u32, acc: f32) {
+    if (n >= pm.N) {
+        return;
+    }
+    let idx = c_base + m * pm.c_sr + n * pm.c_sc;
+    var v = pm.alpha * acc;
+    if (pm.has_bias != 0u) {
+        v += mm_bias[pm.bias_off + n];
+    }
+    if (pm.beta != 0.0) {
+        v += pm.beta * mm_c[idx];
+    }
+    mm_c[idx] = v;
 }
 
 struct BiasParams {
