@@ -37,8 +37,12 @@ pub trait Backend {
     /// The loss is the mean over the batch divided by `accumulation` (as transformers does
     /// with gradient accumulation). `dropout_seed`: `Some(rng::step_seed(..))` in training,
     /// `None` for deterministic (dropout off) steps.
-    fn accumulate(&mut self, batch: &Batch, accumulation: usize, dropout_seed: Option<u32>)
-        -> Result<()>;
+    fn accumulate(
+        &mut self,
+        batch: &Batch,
+        accumulation: usize,
+        dropout_seed: Option<u32>,
+    ) -> Result<()>;
 
     /// Clip the accumulated gradients by global norm (`cfg.max_grad_norm`, when > 0), apply one
     /// AdamW step at learning rate `lr`, and zero the gradients.

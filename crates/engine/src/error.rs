@@ -7,20 +7,30 @@ pub enum Error {
     /// A Hub or HTTP download failed; `url` is what was asked for.
     #[error("{url}: not found (404)")]
     NotFound { url: String },
-    #[error("{url}: access denied ({status}); the repository is gated or private: set a Hub token")]
+    #[error(
+        "{url}: access denied ({status}); the repository is gated or private: set a Hub token"
+    )]
     Gated { url: String, status: u16 },
     #[error("{url}: network error: {cause}")]
     Network { url: String, cause: String },
     #[error("{url}: HTTP {status}")]
     Http { url: String, status: u16 },
     #[error("{url}: truncated download: expected {expected} bytes, got {got}")]
-    Truncated { url: String, expected: u64, got: u64 },
+    Truncated {
+        url: String,
+        expected: u64,
+        got: u64,
+    },
     /// A local file could not be read or written.
     #[error("{path}: {cause}")]
     Io { path: String, cause: String },
     /// Bad data in a data set file; `line` is 1-based where known.
     #[error("{file}{}: {msg}", line.map(|l| format!(", line {l}")).unwrap_or_default())]
-    Data { file: String, line: Option<usize>, msg: String },
+    Data {
+        file: String,
+        line: Option<usize>,
+        msg: String,
+    },
     /// A tokenizer file that could not be loaded, or text it could not encode.
     #[error("tokenizer: {0}")]
     Tokenizer(String),
@@ -41,9 +51,16 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     pub fn data(file: impl Into<String>, line: Option<usize>, msg: impl Into<String>) -> Self {
-        Error::Data { file: file.into(), line, msg: msg.into() }
+        Error::Data {
+            file: file.into(),
+            line,
+            msg: msg.into(),
+        }
     }
     pub fn io(path: impl std::fmt::Display, cause: impl std::fmt::Display) -> Self {
-        Error::Io { path: path.to_string(), cause: cause.to_string() }
+        Error::Io {
+            path: path.to_string(),
+            cause: cause.to_string(),
+        }
     }
 }

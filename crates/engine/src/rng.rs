@@ -39,11 +39,19 @@ pub fn step_seed(seed: u64, step: u64) -> u32 {
 /// Layer `l` of `n` has attention probabilities, attention output and FFN output sites.
 pub mod stream {
     pub const EMBEDDINGS: u32 = 0;
-    pub fn attention_probs(layer: usize) -> u32 { 1 + 3 * layer as u32 }
-    pub fn attention_output(layer: usize) -> u32 { 2 + 3 * layer as u32 }
-    pub fn ffn_output(layer: usize) -> u32 { 3 + 3 * layer as u32 }
+    pub fn attention_probs(layer: usize) -> u32 {
+        1 + 3 * layer as u32
+    }
+    pub fn attention_output(layer: usize) -> u32 {
+        2 + 3 * layer as u32
+    }
+    pub fn ffn_output(layer: usize) -> u32 {
+        3 + 3 * layer as u32
+    }
     /// Before the classifier (after the pooler, or DistilBERT's pre-classifier).
-    pub fn classifier(num_layers: usize) -> u32 { 1 + 3 * num_layers as u32 }
+    pub fn classifier(num_layers: usize) -> u32 {
+        1 + 3 * num_layers as u32
+    }
     /// Head initialisation (not dropout): classifier weight, then pre-classifier weight.
     pub const INIT_CLASSIFIER: u32 = 0xC1A5_0001;
     pub const INIT_PRE_CLASSIFIER: u32 = 0xC1A5_0002;
@@ -74,7 +82,10 @@ mod tests {
         let xs: Vec<f64> = (0..n).map(|i| normal(42, 1, i) as f64).collect();
         let mean = xs.iter().sum::<f64>() / n as f64;
         let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n as f64;
-        assert!(mean.abs() < 0.02 && (var - 1.0).abs() < 0.02, "mean {mean} var {var}");
+        assert!(
+            mean.abs() < 0.02 && (var - 1.0).abs() < 0.02,
+            "mean {mean} var {var}"
+        );
     }
 
     #[test]
