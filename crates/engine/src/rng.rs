@@ -55,6 +55,8 @@ pub mod stream {
     /// Head initialisation (not dropout): classifier weight, then pre-classifier weight.
     pub const INIT_CLASSIFIER: u32 = 0xC1A5_0001;
     pub const INIT_PRE_CLASSIFIER: u32 = 0xC1A5_0002;
+    /// BERT's pooler weight, when the checkpoint has none (plain encoder exports).
+    pub const INIT_POOLER: u32 = 0xC1A5_0003;
 }
 
 /// Keep element `index` of a dropout site with probability `1 - p` (then scaled by 1/(1-p)).

