@@ -7,8 +7,10 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::process::ExitCode;
 use wick_engine::hub::{DirStore, Hub, Progress, RepoKind, Source, UreqFetch, DEFAULT_ENDPOINT};
+use wick_engine::model::{LoadReport, ModelConfig};
 use wick_engine::tokenize::Tokenizer;
 use wick_engine::{Error, Result};
+use wick_webgpu::{AnyBackend, BackendKind};
 
 /// Options every command takes.
 #[derive(clap::Args)]
@@ -25,6 +27,45 @@ pub struct GlobalArgs {
 }
 
 pub type NativeHub = Hub<UreqFetch, DirStore>;
+
+/// `--backend` and `--seed` of the commands that run a model (train, evaluate, predict).
+#[derive(clap::Args, Clone, Copy)]
+pub struct BackendArgs {
+    /// Where the arithmetic runs: the CPU (candle) or WebGPU (our WGSL kernels through wgpu:
+    /// Vulkan, Metal or DX12).
+    #[arg(long, value_enum, default_value = "cpu")]
+    pub backend: BackendChoice,
+    /// Seed of the run, and of a new classification head where the checkpoint has none (the
+    /// same head on either backend).
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy)]
+pub enum BackendChoice {
+    Cpu,
+    Webgpu,
+}
+
+impl BackendArgs {
+    /// A checkpoint on the chosen backend, with its load report.
+    pub fn load(
+        &self,
+        config: ModelConfig,
+        safetensors: &[u8],
+    ) -> Result<(AnyBackend, LoadReport)> {
+        let kind = match self.backend {
+            BackendChoice::Cpu => BackendKind::Cpu,
+            BackendChoice::Webgpu => BackendKind::WebGpu,
+        };
+        pollster::block_on(AnyBackend::from_checkpoint(
+            kind,
+            config,
+            safetensors,
+            self.seed,
+        ))
+    }
+}
 
 impl GlobalArgs {
     pub fn hub(&self) -> NativeHub {

@@ -2,7 +2,7 @@
 //! checkpoint) on a split of a data set: the loss and the task's metric, optionally every
 //! row's prediction as JSON lines.
 
-use crate::common::GlobalArgs;
+use crate::common::{BackendArgs, GlobalArgs};
 use crate::train::{
     load_data, load_model_files, metric_table, print_load_report, task_name, tokenize, tokenizer_of,
 };
@@ -10,9 +10,10 @@ use std::io::Write;
 use std::path::PathBuf;
 use wick_engine::collate::DataCollatorWithPadding;
 use wick_engine::metrics::argmax_rows;
-use wick_engine::model::{CpuBackend, ModelConfig};
+use wick_engine::model::ModelConfig;
 use wick_engine::train::{Trainer, TrainerInputs, TrainingArguments};
 use wick_engine::{Error, Result};
+use wick_webgpu::AnyBackend;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -32,6 +33,8 @@ pub struct Args {
     /// Write one JSON line per row: logits, predicted id and label name, true label.
     #[arg(long)]
     pub predictions: Option<PathBuf>,
+    #[command(flatten)]
+    pub backend: BackendArgs,
 }
 
 pub fn run(global: &GlobalArgs, a: Args) -> Result<()> {
@@ -55,7 +58,7 @@ pub fn run(global: &GlobalArgs, a: Args) -> Result<()> {
                 data.split_names()
             ))
         })?;
-    let (backend, tokenizer) = load_trained(global, &a.model)?;
+    let (backend, tokenizer) = load_trained(global, &a.model, &a.backend)?;
     let names = backend.config().id2label.clone();
     let rows = tokenize(&tokenizer, split, &a.split)?;
     let args = TrainingArguments {
@@ -101,12 +104,13 @@ pub fn run(global: &GlobalArgs, a: Args) -> Result<()> {
 pub fn load_trained(
     global: &GlobalArgs,
     model: &str,
-) -> Result<(CpuBackend, wick_engine::tokenize::Tokenizer)> {
+    backend: &BackendArgs,
+) -> Result<(AnyBackend, wick_engine::tokenize::Tokenizer)> {
     let hub = global.hub();
     let files = load_model_files(&hub, &global.model_source(model)?)?;
     let tokenizer = tokenizer_of(&files)?;
     let config = ModelConfig::from_json(&files.config_json, "config.json")?;
-    let (backend, report) = CpuBackend::from_checkpoint(config, &files.weights, 42)?;
+    let (backend, report) = backend.load(config, &files.weights)?;
     if !report.newly_initialized.is_empty() {
         eprintln!(
             "warning: {model} has no trained classification head; its predictions are random"

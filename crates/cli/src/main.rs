@@ -5,6 +5,7 @@ mod batches;
 mod bench;
 mod common;
 mod evaluate;
+mod hub_serve;
 mod inspect;
 mod predict;
 mod tokenize;
@@ -23,8 +24,8 @@ struct Cli {
     command: Command,
 }
 
-/// One variant per command. `train`, `evaluate`, `predict`, `bench` and `hub serve` join here,
-/// each as a module of its own with its `Args` and `run`.
+/// One variant per command. Each command is a module of its own
+/// with its `Args` and `run`.
 #[derive(Subcommand)]
 enum Command {
     /// Show a data set: splits, row counts, features with label names, the first row.
@@ -41,6 +42,8 @@ enum Command {
     Predict(predict::Args),
     /// Training speed (examples/s, tokens/s) next to PyTorch's.
     Bench(bench::Args),
+    /// Serve a local folder with the Hub's URL paths (classrooms, offline use, tests).
+    Hub(hub_serve::Args),
 }
 
 fn main() -> ExitCode {
@@ -53,6 +56,7 @@ fn main() -> ExitCode {
         Command::Evaluate(args) => evaluate::run(&cli.global, args),
         Command::Predict(args) => predict::run(&cli.global, args),
         Command::Bench(args) => bench::run(&cli.global, args),
+        Command::Hub(args) => hub_serve::run(&cli.global, args),
     };
     common::exit(result)
 }

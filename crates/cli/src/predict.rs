@@ -1,7 +1,7 @@
 //! `wick predict`: a trained model on your own sentence (or pair), as the course's "try it":
 //! logits, softmax probabilities, the predicted label.
 
-use crate::common::{self, GlobalArgs};
+use crate::common::{self, BackendArgs, GlobalArgs};
 use crate::evaluate::load_trained;
 use serde::Serialize;
 use wick_engine::backend::Backend;
@@ -18,6 +18,8 @@ pub struct Args {
     pub sentence: String,
     /// The second sentence of a pair (MRPC: is it a paraphrase of the first?).
     pub pair: Option<String>,
+    #[command(flatten)]
+    pub backend: BackendArgs,
 }
 
 #[derive(Serialize)]
@@ -30,7 +32,7 @@ struct Prediction {
 }
 
 pub fn run(global: &GlobalArgs, a: Args) -> Result<()> {
-    let (mut backend, tokenizer) = load_trained(global, &a.model)?;
+    let (mut backend, tokenizer) = load_trained(global, &a.model, &a.backend)?;
     let names = backend.config().id2label.clone();
     let encoding = tokenizer.encode(&a.sentence, a.pair.as_deref())?;
     let row = TokenizedSplit {

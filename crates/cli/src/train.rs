@@ -6,7 +6,7 @@
 //! The helpers at the bottom (loading a model, tokenizing a split, the metric table) are shared
 //! with `evaluate`, `predict` and `bench`.
 
-use crate::common::{self, DownloadBars, GlobalArgs, NativeHub};
+use crate::common::{self, BackendArgs, DownloadBars, GlobalArgs, NativeHub};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::Write;
 use std::path::PathBuf;
@@ -16,7 +16,7 @@ use wick_engine::data::{load_dataset, Dataset, DatasetDict};
 use wick_engine::export::{self, ExportInputs};
 use wick_engine::hub::{ModelFiles, Source};
 use wick_engine::metrics::Metrics;
-use wick_engine::model::{CpuBackend, LoadReport};
+use wick_engine::model::{LoadReport, ModelConfig};
 use wick_engine::tokenize::{TokenizedSplit, Tokenizer};
 use wick_engine::train::{Event, Trainer, TrainerInputs, TrainingArguments};
 use wick_engine::{Error, Result};
@@ -39,8 +39,6 @@ pub struct Args {
     pub batch_size: usize,
     #[arg(long, default_value_t = 5e-5)]
     pub lr: f64,
-    #[arg(long, default_value_t = 42)]
-    pub seed: u64,
     /// When to evaluate on the validation split: no, steps, epoch.
     #[arg(long, default_value = "epoch")]
     pub eval_strategy: String,
@@ -64,6 +62,8 @@ pub struct Args {
     /// Write every log record and evaluation as a JSON line to this file.
     #[arg(long)]
     pub log_json: Option<PathBuf>,
+    #[command(flatten)]
+    pub backend: BackendArgs,
 }
 
 impl Args {
@@ -81,7 +81,7 @@ impl Args {
             logging_steps: self.logging_steps,
             eval_strategy: self.eval_strategy.parse()?,
             eval_steps: self.eval_steps,
-            seed: self.seed,
+            seed: self.backend.seed,
             ..TrainingArguments::default()
         };
         args.validate()?;
@@ -110,13 +110,9 @@ pub fn run(global: &GlobalArgs, a: Args) -> Result<()> {
     let tokenizer = tokenizer_of(&files)?;
     let train = tokenize(&tokenizer, train_set, "train")?;
     let eval = tokenize(&tokenizer, eval_set, "validation")?;
-    let (backend, report) = CpuBackend::load(
-        &files.config_json,
-        &files.weights,
-        num_labels,
-        labels,
-        args.seed,
-    )?;
+    let config = ModelConfig::from_json(&files.config_json, "config.json")?
+        .with_labels(num_labels, labels)?;
+    let (backend, report) = a.backend.load(config, &files.weights)?;
     print_load_report(&report);
     let config = backend.config().clone();
 

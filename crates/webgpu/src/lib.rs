@@ -11,7 +11,9 @@
 //! - `recorder`: pipelines, the bind-group cache, per-dispatch parameters, one encoder per step.
 //! - `kernels`: the Rust wrapper of each WGSL kernel.
 //! - `model`: `WebGpuBackend`, implementing `wick_engine::backend::Backend`.
+//! - `any`: `AnyBackend`, the CPU or this backend chosen at run time.
 
+pub mod any;
 pub mod buf;
 pub mod gpu;
 pub mod kernels;
@@ -20,6 +22,7 @@ pub mod recorder;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod testing;
 
+pub use any::{AnyBackend, BackendKind};
 pub use buf::Buf;
 pub use gpu::{Gpu, GpuOptions};
 pub use model::WebGpuBackend;

