@@ -106,11 +106,13 @@ fn Predictions(p: PredictionsView) -> impl IntoView {
         .join(" · ");
     view! {
         <h3>{format!("Predictions on {} ({} rows): {metrics}", p.split, p.rows.len())}</h3>
-        <div class="card-grid">
-            <table id="predictions" class="rows">
-                <tr><th>"pair"</th><th>"logits"</th><th>"softmax"</th><th>"argmax"</th><th>"gold"</th><th></th></tr>
-                {rows}
-            </table>
+        <div class="pred-grid">
+            <div class="tall">
+                <table id="predictions" class="rows">
+                    <tr><th>"pair"</th><th>"logits"</th><th>"softmax"</th><th>"argmax"</th><th>"gold"</th><th></th></tr>
+                    {rows}
+                </table>
+            </div>
             <Confusion names=p.label_names.clone() m=p.confusion.clone()/>
         </div>
     }

@@ -186,7 +186,9 @@ fn Curves() -> impl IntoView {
         log.with(|l| {
             for e in l {
                 for (k, _) in &e.eval {
+                    // The task's metrics only: the loss has its own chart, epoch is an x.
                     if k != "eval_loss"
+                        && k != "epoch"
                         && !k.ends_with("runtime")
                         && !k.contains("per_second")
                         && !names.contains(k)

@@ -183,7 +183,7 @@ async function main() {
     opened = Date.now();
     await waitFor(page, '#worker-status.ok', 'restarting the worker', MINUTE);
     await loadModel(page);
-    const cached = await page.locator('.downloads').innerText();
+    const cached = await page.locator('#checkpoint .downloads').innerText();
     expect(cached.includes('from cache'), `a reload takes the checkpoint from the cache: ${cached}`);
     await loadData(page);
     await page.click('#map-run');
