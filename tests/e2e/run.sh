@@ -44,7 +44,7 @@ pair_b="Third-quarter profits were up 5 percent, the company said."
 # The same run, natively: seed 42, MRPC from the same server, the same steps, a log every step.
 "$wick" --hub-endpoint "$url" train --model sentence-transformers/all-MiniLM-L6-v2 --data glue/mrpc \
   --max-steps "$steps" --logging-steps 1 --eval-strategy no --seed 42 --backend cpu \
-  --log-json "$work/native_log.jsonl" > "$work/native_train.txt"
+  --output-dir "$work/native_out" --log-json "$work/native_log.jsonl" > "$work/native_train.txt"
 
 python3 tests/e2e/compare.py "$work"
 echo "e2e: ok (screenshots in tests/e2e/screenshots/)"
