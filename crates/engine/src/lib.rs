@@ -15,6 +15,8 @@ pub mod metrics;
 pub mod model;
 pub mod optim;
 pub mod rng;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod testing;
 pub mod tokenize;
 pub mod train;
 

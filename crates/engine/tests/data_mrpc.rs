@@ -1,10 +1,9 @@
 //! The real GLUE MRPC folder: 3668 + 408 rows, every sentence byte for byte as in the file,
 //! although about 850 lines hold bare, often unbalanced, `"` characters.
 
-mod data_support;
-use data_support::*;
 use wick_engine::data::{load_dataset, read_glue_tsv, GlueTask};
 use wick_engine::hub::{Fetch, Hub, MemoryStore, Progress};
+use wick_engine::testing::mrpc_dir;
 use wick_engine::Result;
 
 struct NoNetwork;

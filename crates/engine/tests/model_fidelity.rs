@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use wick_engine::backend::Backend;
 use wick_engine::model::CpuBackend;
 use wick_engine::optim::{self, AdamWConfig};
+use wick_engine::testing::minilm_dir;
 
 /// Logits within 1e-4 (absolute); gradients and parameters within 1e-4 of their tensor's norm.
 const LOGITS_TOL: f64 = 1e-4;

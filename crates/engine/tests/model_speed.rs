@@ -9,6 +9,7 @@ use wick_engine::backend::Backend;
 use wick_engine::collate::Batch;
 use wick_engine::model::CpuBackend;
 use wick_engine::optim::AdamWConfig;
+use wick_engine::testing::minilm_dir;
 
 /// The reference batch cut to `seq` tokens per row (masks and types cut alike).
 fn truncated(batch: &Batch, seq: usize) -> Batch {

