@@ -50,25 +50,8 @@ impl Fetch for WebFetch {
             ))
         })?;
         let resp: Response = resp.dyn_into().map_err(|_| net("not a Response".into()))?;
-        match resp.status() {
-            200..=299 => {}
-            404 => {
-                return Err(Error::NotFound {
-                    url: url.to_string(),
-                })
-            }
-            status @ (401 | 403) => {
-                return Err(Error::Gated {
-                    url: url.to_string(),
-                    status,
-                })
-            }
-            status => {
-                return Err(Error::Http {
-                    url: url.to_string(),
-                    status,
-                })
-            }
+        if let Some(e) = Error::from_status(url, resp.status()) {
+            return Err(e);
         }
         let total = resp
             .headers()

@@ -57,6 +57,17 @@ impl Error {
             msg: msg.into(),
         }
     }
+    /// The error for an HTTP response status from `url`, or `None` for a success (2xx). Both
+    /// fetchers (native ureq, the browser's `fetch`) read statuses through this.
+    pub fn from_status(url: &str, status: u16) -> Option<Self> {
+        let url = url.to_string();
+        match status {
+            200..=299 => None,
+            404 => Some(Error::NotFound { url }),
+            401 | 403 => Some(Error::Gated { url, status }),
+            _ => Some(Error::Http { url, status }),
+        }
+    }
     pub fn io(path: impl std::fmt::Display, cause: impl std::fmt::Display) -> Self {
         Error::Io {
             path: path.to_string(),

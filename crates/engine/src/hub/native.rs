@@ -47,25 +47,8 @@ impl Fetch for UreqFetch {
         }
         let response = request.call().map_err(|e| network(&e))?;
         let status = response.status().as_u16();
-        match status {
-            200..=299 => {}
-            404 => {
-                return Err(Error::NotFound {
-                    url: url.to_string(),
-                })
-            }
-            401 | 403 => {
-                return Err(Error::Gated {
-                    url: url.to_string(),
-                    status,
-                })
-            }
-            _ => {
-                return Err(Error::Http {
-                    url: url.to_string(),
-                    status,
-                })
-            }
+        if let Some(e) = Error::from_status(url, status) {
+            return Err(e);
         }
         let total = response
             .headers()
