@@ -41,7 +41,7 @@ pub struct TrainForm {
     pub seed: u64,
     /// Use only the first rows of the train split (0 = all): a quick run in a class.
     pub train_rows: usize,
-    /// "cpu" or "webgpu".
+    /// "auto" (WebGPU where the browser has an adapter, the CPU otherwise), "cpu" or "webgpu".
     pub backend: String,
 }
 
@@ -62,7 +62,7 @@ impl Default for TrainForm {
             eval_steps: 500,
             seed: 42,
             train_rows: 0,
-            backend: "cpu".into(),
+            backend: "auto".into(),
         }
     }
 }
@@ -125,6 +125,9 @@ pub enum Command {
     Pause,
     Resume,
     Stop,
+    /// Destroy the GPU device of the run in progress, as a driver reset would (`?debug=1`): the
+    /// run must go on on the CPU.
+    LoseGpu,
     /// `trainer.predict(split)`.
     Predict {
         split: String,
@@ -347,6 +350,11 @@ pub enum Event {
     TrainState {
         state: RunState,
         total_steps: u64,
+    },
+    /// Which backend the run trains on, and why (the adapter; or why not WebGPU).
+    Backend {
+        name: String,
+        detail: String,
     },
     Progress(Progress),
     Log(LogEntry),

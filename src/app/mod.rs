@@ -27,7 +27,10 @@ pub fn url_param(name: &str) -> Option<String> {
 
 #[component]
 pub fn App() -> impl IntoView {
-    let state = AppState::new(url_param("hub").unwrap_or_else(|| DEFAULT_HUB.to_string()));
+    let state = AppState::new(
+        url_param("hub").unwrap_or_else(|| DEFAULT_HUB.to_string()),
+        url_param("debug").is_some_and(|d| d == "1"),
+    );
     let link = Link::start(move |event, blobs| state.apply(event, blobs));
     provide_context(state);
     provide_context(link);

@@ -17,6 +17,8 @@ pub struct Notice {
 pub struct Settings {
     pub hub: RwSignal<String>,
     pub token: RwSignal<String>,
+    /// `?debug=1`: show test controls (simulate a lost GPU).
+    pub debug: bool,
 }
 
 impl Settings {
@@ -59,6 +61,8 @@ pub struct TrainState {
     /// (step, learning rate) of every optimizer step.
     pub steps: RwSignal<Vec<(u64, f64)>>,
     pub log: RwSignal<Vec<LogEntry>>,
+    /// The backend of the run, and why: ("webgpu", "WebGPU: SwiftShader ...").
+    pub backend: RwSignal<Option<(String, String)>>,
 }
 
 #[derive(Clone, Copy)]
@@ -83,11 +87,12 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(hub: String) -> Self {
+    pub fn new(hub: String, debug: bool) -> Self {
         AppState {
             settings: Settings {
                 hub: RwSignal::new(hub),
                 token: RwSignal::new(String::new()),
+                debug,
             },
             notices: RwSignal::new(Vec::new()),
             worker_ready: RwSignal::new(false),
@@ -114,6 +119,7 @@ impl AppState {
                 progress: RwSignal::new(None),
                 steps: RwSignal::new(Vec::new()),
                 log: RwSignal::new(Vec::new()),
+                backend: RwSignal::new(None),
             },
             predictions: RwSignal::new(None),
             pair: RwSignal::new(None),
@@ -175,6 +181,13 @@ impl AppState {
                 }
                 self.train.run.set(state);
                 self.train.total_steps.set(total_steps);
+            }
+            Event::Backend { name, detail } => {
+                // A change of backend mid-run is the fall back from a failed GPU: say so.
+                if self.train.backend.get_untracked().is_some() {
+                    self.notify("info", detail.clone());
+                }
+                self.train.backend.set(Some((name, detail)));
             }
             Event::Progress(p) => {
                 self.train

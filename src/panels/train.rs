@@ -19,6 +19,7 @@ pub fn Train() -> impl IntoView {
             return;
         }
         run.set(RunState::Idle);
+        state.train.backend.set(None);
         link.send(Command::Train {
             form: form.get_untracked(),
         });
@@ -40,9 +41,17 @@ pub fn Train() -> impl IntoView {
                 <button id="train-stop" disabled=move || !active()
                     on:click=move |_| link.send(Command::Stop)>"Stop"</button>
                 <span id="train-state" class="badge">{move || format!("{:?}", run.get())}</span>
+                <Show when=move || state.settings.debug && active()
+                    && state.train.backend.with(|b| b.as_ref().is_some_and(|(n, _)| n == "webgpu"))>
+                    <button id="train-lose-gpu" on:click=move |_| link.send(Command::LoseGpu)>
+                        "Simulate a lost GPU"
+                    </button>
+                </Show>
             </div>
+            <p id="train-backend" class="explain">{move || state.train.backend.get().map(|(_, d)| d)}</p>
             <ProgressLine/>
             <Curves/>
+            <LogTable/>
         </Panel>
     }
 }
@@ -96,7 +105,10 @@ fn Form(form: RwSignal<TrainForm>) -> impl IntoView {
             {number(form, "train_rows (0 = all)", |f| f.train_rows, |f, v| f.train_rows = v)}
             <label class="field"><span>"backend"</span>
                 <select name="backend" on:change=move |ev| form.update(|f| f.backend = event_target_value(&ev))>
-                    <option value="cpu" selected=true>"CPU (wasm, SIMD)"</option>
+                    <option value="auto" selected=true>
+                        {if webgpu { "auto (WebGPU, else CPU)" } else { "auto (CPU: no WebGPU here)" }}
+                    </option>
+                    <option value="cpu">"CPU (wasm, SIMD)"</option>
                     <option value="webgpu" disabled=!webgpu>
                         {if webgpu { "WebGPU" } else { "WebGPU (not in this browser)" }}
                     </option>
@@ -227,5 +239,59 @@ fn Curves() -> impl IntoView {
             <LineChart series=lr title="Learning rate" x_label="step"/>
             <LineChart series=metrics title="Evaluation metrics" x_label="step"/>
         </div>
+    }
+}
+
+/// The log history as the notebook prints it: one row per log, evaluation metrics beside.
+/// `data-loss` keeps the full value (the tests compare it with the native engine).
+#[component]
+fn LogTable() -> impl IntoView {
+    let (state, _) = use_app();
+    let log = state.train.log;
+    let metric_names = move || {
+        let mut names: Vec<String> = Vec::new();
+        log.with(|l| {
+            for (k, _) in l.iter().flat_map(|e| e.eval.iter()) {
+                if !k.ends_with("runtime") && !k.contains("per_second") && !names.contains(k) {
+                    names.push(k.clone());
+                }
+            }
+        });
+        names
+    };
+    view! {
+        <Show when=move || log.with(|l| !l.is_empty())>
+            <div class="scroll log">
+                <table id="train-log" class="rows">
+                    <thead><tr>
+                        <th>"step"</th><th>"epoch"</th><th>"loss"</th><th>"learning_rate"</th>
+                        <th>"grad_norm"</th>
+                        {move || metric_names().into_iter().map(|n| view! { <th>{n}</th> }).collect_view()}
+                    </tr></thead>
+                    <tbody>
+                        {move || {
+                            let names = metric_names();
+                            log.get().into_iter().map(|e| {
+                                let cell = |v: Option<f64>| v.map(|v| format!("{v:.4}")).unwrap_or_default();
+                                let evals = names.iter().map(|n| {
+                                    let v = e.eval.iter().find(|(k, _)| k == n).map(|(_, v)| *v);
+                                    view! { <td class="num">{cell(v)}</td> }
+                                }).collect_view();
+                                view! {
+                                    <tr data-step=e.step data-loss=e.loss.map(|l| l.to_string()).unwrap_or_default()>
+                                        <td class="num">{e.step}</td>
+                                        <td class="num">{format!("{:.2}", e.epoch)}</td>
+                                        <td class="num">{cell(e.loss)}</td>
+                                        <td class="num">{e.learning_rate.map(|v| format!("{v:.3e}")).unwrap_or_default()}</td>
+                                        <td class="num">{cell(e.grad_norm)}</td>
+                                        {evals}
+                                    </tr>
+                                }
+                            }).collect_view()
+                        }}
+                    </tbody>
+                </table>
+            </div>
+        </Show>
     }
 }

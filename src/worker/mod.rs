@@ -6,6 +6,7 @@
 //! page then starts a new worker. Errors are values and reported as `Event::Error`; the
 //! session (model, data, trained weights) survives them.
 
+mod backend;
 mod load;
 mod pipeline;
 mod session;

@@ -11,11 +11,12 @@ use crate::web;
 use std::cell::{Cell, RefCell, RefMut};
 use std::rc::Rc;
 use web_sys::File;
+use wick_engine::backend::NamedTensor;
 use wick_engine::data::DatasetDict;
 use wick_engine::hub::ModelFiles;
-use wick_engine::model::CpuBackend;
 use wick_engine::tokenize::{TokenizedSplit, Tokenizer};
-use wick_engine::train::Trainer;
+use wick_engine::train::{Trainer, TrainerState};
+use wick_webgpu::AnyBackend;
 
 /// Flags the training loop reads between steps.
 #[derive(Default)]
@@ -23,6 +24,8 @@ pub struct Control {
     pub paused: Cell<bool>,
     pub stop: Cell<bool>,
     pub running: Cell<bool>,
+    /// Destroy the GPU device before the next step (`Command::LoseGpu`).
+    pub lose_gpu: Cell<bool>,
 }
 
 /// A loaded checkpoint: its files (a fresh model is built from them for each run) and its
@@ -35,8 +38,16 @@ pub struct Checkpoint {
 /// The model the Evaluate, Try it and Export panels use: the checkpoint with a fresh head
 /// until a run trains it, then the trained one (also after Stop, or an error mid-run).
 pub struct Model {
-    pub trainer: Trainer<CpuBackend>,
+    pub trainer: Trainer<AnyBackend>,
     pub trained: bool,
+    /// On WebGPU, the run as of the last log (the trainer's state, the weights on the CPU): what
+    /// it goes on from if the GPU fails (its memory is gone with the device).
+    pub snapshot: Option<Snapshot>,
+}
+
+pub struct Snapshot {
+    pub state: TrainerState,
+    pub weights: Vec<NamedTensor>,
 }
 
 #[derive(Default)]
@@ -57,6 +68,7 @@ impl Session {
             Command::Pause => this.control.paused.set(true),
             Command::Resume => this.control.paused.set(false),
             Command::Stop => this.control.stop.set(true),
+            Command::LoseGpu => this.control.lose_gpu.set(true),
             cmd => {
                 let this = this.clone();
                 wasm_bindgen_futures::spawn_local(async move {
@@ -110,7 +122,7 @@ impl Session {
                 post(&Event::CacheCleared { entries }, &[]);
                 Ok(())
             }
-            Command::Pause | Command::Resume | Command::Stop => Ok(()),
+            Command::Pause | Command::Resume | Command::Stop | Command::LoseGpu => Ok(()),
         }
     }
 
@@ -161,6 +173,8 @@ fn label(cmd: &Command) -> String {
         Command::TryPair { .. } => "classifying the pair".into(),
         Command::Export => "exporting".into(),
         Command::ClearCache => "clearing the cache".into(),
-        Command::Pause | Command::Resume | Command::Stop => "controlling the run".into(),
+        Command::Pause | Command::Resume | Command::Stop | Command::LoseGpu => {
+            "controlling the run".into()
+        }
     }
 }

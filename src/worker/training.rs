@@ -1,6 +1,8 @@
-//! Train, Evaluate, Try it, Export: the `Trainer` on the CPU backend, one optimizer step at a
-//! time with a yield between steps, so Pause / Resume / Stop (and the page) stay live.
+//! Train, Evaluate, Try it, Export: the `Trainer` on the CPU or the WebGPU backend
+//! (`backend.rs`), one optimizer step at a time with a yield between steps, so Pause / Resume /
+//! Stop (and the page) stay live.
 
+use super::backend;
 use super::pipeline::mapped;
 use super::session::{Model, Session};
 use super::{load::now_s, post};
@@ -12,11 +14,12 @@ use wick_engine::collate::DataCollatorWithPadding;
 use wick_engine::data::DatasetDict;
 use wick_engine::export::{save_pretrained, ExportInputs};
 use wick_engine::metrics::{argmax_rows, class_ids, confusion_matrix, glue_metrics};
-use wick_engine::model::{CpuBackend, LoadReport};
+use wick_engine::model::{load_checkpoint, CpuBackend, LoadReport, ModelConfig};
 use wick_engine::tokenize::TokenizedSplit;
 use wick_engine::train::{
     mean_loss, Event as TrainEvent, IntervalStrategy, Trainer, TrainerInputs, TrainingArguments,
 };
+use wick_webgpu::AnyBackend;
 
 fn err(e: wick_engine::Error) -> String {
     e.to_string()
@@ -61,10 +64,11 @@ pub fn fresh_model(s: &Session) -> Result<LoadReport, String> {
         data_collator: DataCollatorWithPadding::new(tokenizer.pad_token_id().map_err(err)?),
         task: data.as_deref().map(task_of),
     };
-    let trainer = Trainer::new(backend, args, inputs).map_err(err)?;
+    let trainer = Trainer::new(AnyBackend::Cpu(backend), args, inputs).map_err(err)?;
     *s.model_mut()? = Some(Model {
         trainer,
         trained: false,
+        snapshot: None,
     });
     Ok(report)
 }
@@ -115,12 +119,6 @@ fn head(split: &TokenizedSplit, rows: usize) -> TokenizedSplit {
 
 /// `trainer.train()`, a step at a time.
 pub async fn train(s: &Session, form: &TrainForm) -> Result<(), String> {
-    if form.backend != "cpu" {
-        return Err(format!(
-            "the {} backend is not in the browser build yet; use cpu",
-            form.backend
-        ));
-    }
     if s.control.running.get() {
         return Err("a run is in progress: stop it first".into());
     }
@@ -138,14 +136,12 @@ pub async fn train(s: &Session, form: &TrainForm) -> Result<(), String> {
         .find(|n| n.starts_with("validation"));
     let eval = eval_name.and_then(|n| split(&mapped, n)).cloned();
     let (num_labels, names) = labels_of(Some(&data));
-    let (backend, _) = CpuBackend::load(
-        &files.config_json,
-        &files.weights,
-        num_labels,
-        names,
-        args.seed,
-    )
-    .map_err(err)?;
+    let config = ModelConfig::from_json(&files.config_json, "config.json")
+        .and_then(|c| c.with_labels(num_labels, names))
+        .map_err(err)?;
+    let (weights, _) = load_checkpoint(&config, &files.weights, args.seed as u32).map_err(err)?;
+    let (backend, detail, snapshot) = backend::choose(&form.backend, config, weights).await?;
+    let backend_name = backend.name();
     let inputs = TrainerInputs {
         train_dataset: Some(train),
         eval_dataset: eval,
@@ -158,11 +154,20 @@ pub async fn train(s: &Session, form: &TrainForm) -> Result<(), String> {
     *s.model_mut()? = Some(Model {
         trainer,
         trained: true,
+        snapshot,
     });
+    post(
+        &Event::Backend {
+            name: backend_name.into(),
+            detail,
+        },
+        &[],
+    );
 
     s.control.running.set(true);
     s.control.stop.set(false);
     s.control.paused.set(false);
+    s.control.lose_gpu.set(false);
     let result = run_steps(s, total_steps, examples_per_step).await;
     s.control.running.set(false);
     let state = match &result {
@@ -218,12 +223,22 @@ async fn run_steps(
             was_paused = false;
         }
         let start = now_s();
-        // The one place a borrow of the model spans an await: CPU steps do not suspend, and
-        // other commands use `try_borrow` and report "busy" instead of waiting.
+        // The one place a borrow of the model spans an await (a GPU step, a readback): other
+        // commands use `try_borrow` and report "busy" instead of waiting.
         let mut guard = s.model_mut()?;
         let model = guard.as_mut().ok_or("no model")?;
-        let Some(events) = model.trainer.step().await.map_err(err)? else {
-            return Ok(true);
+        if s.control.lose_gpu.take() {
+            model.trainer.backend.lose_device();
+        }
+        let events = match backend::step(model).await {
+            Ok(Some(events)) => events,
+            Ok(None) => return Ok(true),
+            Err(e) => {
+                let detail = backend::fall_back(model, &e)?;
+                let name = "cpu".into();
+                post(&Event::Backend { name, detail }, &[]);
+                continue;
+            }
         };
         let state = model.trainer.state();
         let (step, epoch) = (state.global_step as u64, state.epoch);

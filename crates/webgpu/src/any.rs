@@ -56,6 +56,47 @@ impl AnyBackend {
             AnyBackend::WebGpu(b) => b.config(),
         }
     }
+
+    pub fn kind(&self) -> BackendKind {
+        match self {
+            AnyBackend::Cpu(_) => BackendKind::Cpu,
+            AnyBackend::WebGpu(_) => BackendKind::WebGpu,
+        }
+    }
+
+    /// What does the arithmetic, for logs and the page: the adapter's name on WebGPU.
+    pub fn describe(&self) -> String {
+        match self {
+            AnyBackend::Cpu(_) => "CPU (candle)".into(),
+            AnyBackend::WebGpu(b) => {
+                let i = &b.gpu().info;
+                // Browsers may hide the adapter's name.
+                let name = if i.name.is_empty() {
+                    "adapter"
+                } else {
+                    &i.name
+                };
+                format!("WebGPU: {name} ({}, {})", i.backend, i.device_type)
+            }
+        }
+    }
+
+    /// Wait until the device has run everything submitted (at once on the CPU). The browser's
+    /// training loop waits after each step, so its progress counts steps done, not queued.
+    pub async fn wait_idle(&self) -> Result<()> {
+        match self {
+            AnyBackend::Cpu(_) => Ok(()),
+            AnyBackend::WebGpu(b) => b.gpu().finish().await,
+        }
+    }
+
+    /// Destroy the GPU device, as a driver reset or a crash of the GPU process would: the
+    /// browser's test of the fall back to the CPU. Nothing on the CPU backend.
+    pub fn lose_device(&self) {
+        if let AnyBackend::WebGpu(b) = self {
+            b.gpu().device.destroy();
+        }
+    }
 }
 
 impl Backend for AnyBackend {

@@ -16,6 +16,7 @@ const DIM: usize = 4;
 const LABELS: usize = 2;
 
 /// logits = dropout(mean of the row's embeddings) · W + b
+#[derive(Clone)]
 struct BagOfWords {
     params: Vec<Vec<f32>>, // embeddings [VOCAB, DIM], W [DIM, LABELS], b [LABELS]
     grads: Vec<Vec<f32>>,
@@ -311,6 +312,50 @@ fn stepwise_with_pauses_equals_an_uninterrupted_run() {
         0.1,
     );
     assert_ne!(losses(&run(&mut other)), losses(&expected));
+}
+
+#[test]
+fn restoring_an_earlier_state_continues_the_run_exactly() {
+    let a = args(|a| a.eval_strategy = IntervalStrategy::Epoch);
+    let mut whole = trainer(a.clone(), 0.1);
+    let expected = run(&mut whole);
+
+    // Save at step 9 (an epoch is 7 steps), run on to 12, then go back and finish from 9 with
+    // the backend of that moment: what follows step 9 is the uninterrupted run's.
+    let mut t = trainer(a, 0.1);
+    let mut events = Vec::new();
+    while t.state().global_step < 9 {
+        events.extend(pollster::block_on(t.step()).unwrap().unwrap());
+    }
+    let (state, backend) = (t.state().clone(), t.backend.clone());
+    while t.state().global_step < 12 {
+        pollster::block_on(t.step()).unwrap();
+    }
+    t.restore(state);
+    t.backend = backend;
+    while let Some(step_events) = pollster::block_on(t.step()).unwrap() {
+        events.extend(step_events);
+    }
+    let losses = |ev: &[Event]| {
+        logs(ev)
+            .iter()
+            .map(|r| (r.step, r.loss))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(losses(&events), losses(&expected));
+    // Evaluations agree too (their runtimes aside).
+    let scores = |ev: &[Event]| {
+        evals(ev)
+            .iter()
+            .map(|r| (r.step, r.metrics["eval_loss"], r.metrics["eval_accuracy"]))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(scores(&events), scores(&expected));
+    assert_eq!(
+        pollster::block_on(t.backend.weights()).unwrap(),
+        pollster::block_on(whole.backend.weights()).unwrap()
+    );
+    assert_eq!(t.state().log_history.len(), whole.state().log_history.len());
 }
 
 #[test]

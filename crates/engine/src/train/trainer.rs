@@ -145,6 +145,14 @@ impl<B: Backend> Trainer<B> {
         self.state.finished
     }
 
+    /// Go back to `state`, an earlier `state()` of this run, with a backend holding the weights
+    /// of that moment (the browser does this when the GPU fails: the CPU goes on from the last
+    /// log). The next step is the one after it: same batches, dropout seeds and learning rate.
+    pub fn restore(&mut self, state: TrainerState) {
+        self.state = state;
+        self.epoch_batches.clear();
+    }
+
     /// One optimizer step, with what it triggered (log records, evaluations, the end).
     /// `Ok(None)` once training is over. An error leaves the state as it was before the
     /// step's micro-batches (the backend may hold partial gradients).
