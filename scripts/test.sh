@@ -9,8 +9,8 @@ export WICK_TEST_MODEL="${WICK_TEST_MODEL:-$(scripts/test-model.sh)}"
 echo "test model: $WICK_TEST_MODEL"
 
 cargo test --workspace --no-fail-fast
-# wick-webgpu joins this check once its wasm32 build is verified (issue 5).
-cargo check --quiet --target wasm32-unknown-unknown -p wick-engine
+# The engine and the WebGPU backend also build for the browser (the e2e test builds the app).
+cargo check --quiet --target wasm32-unknown-unknown -p wick-engine -p wick-webgpu
 
 if [ -f tests/e2e/run.sh ]; then
   tests/e2e/run.sh

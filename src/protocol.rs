@@ -141,6 +141,8 @@ pub enum Command {
     Export,
     /// Empty the Cache API store of Hub downloads.
     ClearCache,
+    /// Panic in the worker (`?debug=1`): the page must survive it and start a new worker.
+    Crash,
 }
 
 /// A file download in progress (or taken from the cache).

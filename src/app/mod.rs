@@ -4,6 +4,7 @@ pub mod link;
 pub mod state;
 
 use crate::panels;
+use crate::protocol::Command;
 use leptos::prelude::*;
 pub use link::Link;
 pub use state::AppState;
@@ -89,11 +90,15 @@ fn HubSetting() -> impl IntoView {
 #[component]
 fn WorkerBadge() -> impl IntoView {
     let state = expect_context::<AppState>();
+    let link = expect_context::<Link>();
     let ready = state.worker_ready;
     view! {
         <span id="worker-status" class="badge" class:ok=move || ready.get()>
             {move || if ready.get() { "worker ready" } else { "worker starting…" }}
         </span>
+        <Show when=move || state.settings.debug>
+            <button id="debug-crash" on:click=move |_| link.send(Command::Crash)>"Crash the worker"</button>
+        </Show>
     }
 }
 

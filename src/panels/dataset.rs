@@ -95,12 +95,13 @@ fn OwnFiles() -> impl IntoView {
             files,
         );
     };
-    let field = move |label: &'static str,
+    let field = move |id: &'static str,
+                      label: &'static str,
                       get: fn(&ColumnMapping) -> String,
                       set: fn(&mut ColumnMapping, String)| {
         view! {
             <label>{label}
-                <input type="text" size="10" prop:value=move || mapping.with(get)
+                <input id=id type="text" size="10" prop:value=move || mapping.with(get)
                     on:input=move |ev| mapping.update(|m| set(m, event_target_value(&ev)))/>
             </label>
         }
@@ -113,10 +114,10 @@ fn OwnFiles() -> impl IntoView {
                 <label>" validation " <input id="data-validation" type="file" accept=".csv,.tsv,.jsonl,.json,.parquet" on:change=pick(validation)/></label>
             </div>
             <div class="row">
-                {field("first text ", |m| m.text_a.clone(), |m, v| m.text_a = v)}
-                {field(" second text (empty: single sentences) ", |m| m.text_b.clone(), |m, v| m.text_b = v)}
-                {field(" label ", |m| m.label.clone(), |m, v| m.label = v)}
-                <button on:click=load>"Load files"</button>
+                {field("map-text-a", "first text ", |m| m.text_a.clone(), |m, v| m.text_a = v)}
+                {field("map-text-b", " second text (empty: single sentences) ", |m| m.text_b.clone(), |m, v| m.text_b = v)}
+                {field("map-label", " label ", |m| m.label.clone(), |m, v| m.label = v)}
+                <button id="data-files-load" on:click=load>"Load files"</button>
             </div>
         </details>
     }

@@ -9,7 +9,7 @@ use crate::web::read_file;
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 use web_sys::File;
-use wick_engine::data::{load_dataset, load_source, Column, Dataset, DatasetDict};
+use wick_engine::data::{load_dataset, load_source, DatasetDict};
 use wick_engine::hub::{Hub, ModelFiles, Progress, Repo, RepoKind, Source};
 use wick_engine::tokenize::Tokenizer;
 
@@ -165,40 +165,16 @@ pub async fn dataset_files(
     let mut data = load_source(&hub, &Source::Files(named), None, &mut |_| {})
         .await
         .map_err(|e| e.to_string())?;
-    for (split, d) in data.splits.iter_mut() {
-        *d = map_columns(d, mapping).map_err(|e| format!("{split}: {e}"))?;
-    }
+    let files: Vec<(String, String)> = splits.iter().cloned().zip(names.iter().cloned()).collect();
+    let mapping = wick_engine::data::ColumnMapping {
+        text_a: &mapping.text_a,
+        text_b: &mapping.text_b,
+        label: &mapping.label,
+    };
+    data.map_columns(&mapping, &files)
+        .map_err(|e| e.to_string())?;
     let title = names.join(", ");
     install_data(s, title, data)
-}
-
-fn map_columns(d: &Dataset, m: &ColumnMapping) -> Result<Dataset, String> {
-    let names: Vec<&str> = d.columns.iter().map(|c| c.name.as_str()).collect();
-    let take = |name: &str, rename: Option<&str>| -> Result<Column, String> {
-        let mut c = d
-            .column(name)
-            .cloned()
-            .ok_or_else(|| format!("no column `{name}` (the file has {names:?})"))?;
-        if let Some(r) = rename {
-            c.name = r.to_string();
-        }
-        Ok(c)
-    };
-    let mut columns = vec![take(m.text_a.trim(), None)?];
-    if !m.text_b.trim().is_empty() {
-        columns.push(take(m.text_b.trim(), None)?);
-    }
-    if !m.label.trim().is_empty() {
-        columns.push(take(m.label.trim(), Some("label"))?);
-    }
-    let used: Vec<&str> = [m.text_a.trim(), m.text_b.trim(), m.label.trim()].into();
-    columns.extend(
-        d.columns
-            .iter()
-            .filter(|c| !used.contains(&c.name.as_str()) && c.name != "label")
-            .cloned(),
-    );
-    Dataset::new("upload", columns).map_err(|e| e.to_string())
 }
 
 fn install_data(s: &Session, name: String, data: DatasetDict) -> Result<(), String> {

@@ -69,6 +69,7 @@ impl Session {
             Command::Resume => this.control.paused.set(false),
             Command::Stop => this.control.stop.set(true),
             Command::LoseGpu => this.control.lose_gpu.set(true),
+            Command::Crash => panic!("the page asked the worker to crash (debug)"),
             cmd => {
                 let this = this.clone();
                 wasm_bindgen_futures::spawn_local(async move {
@@ -122,7 +123,11 @@ impl Session {
                 post(&Event::CacheCleared { entries }, &[]);
                 Ok(())
             }
-            Command::Pause | Command::Resume | Command::Stop | Command::LoseGpu => Ok(()),
+            Command::Pause
+            | Command::Resume
+            | Command::Stop
+            | Command::LoseGpu
+            | Command::Crash => Ok(()),
         }
     }
 
@@ -176,5 +181,6 @@ fn label(cmd: &Command) -> String {
         Command::Pause | Command::Resume | Command::Stop | Command::LoseGpu => {
             "controlling the run".into()
         }
+        Command::Crash => "crashing".into(),
     }
 }

@@ -69,8 +69,8 @@ async function waitFor(page, selector, during, timeout = 5 * MINUTE) {
   throw new Error(`${during}: ${selector} did not appear in ${timeout / 1000}s`);
 }
 
-async function shot(page, panel) {
-  const file = path.join(shots, `${panel}.png`);
+async function shot(page, panel, name = panel) {
+  const file = path.join(shots, `${name}.png`);
   await page.locator(`#${panel}`).screenshot({ path: file });
   log('screenshot', path.relative(process.cwd(), file));
 }
@@ -80,7 +80,8 @@ async function openApp(ctx) {
   page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') log(`console.${m.type()}:`, m.text()); });
   page.on('pageerror', (e) => log('pageerror:', e.message));
   const opened = Date.now();
-  await page.goto(`${url}/?hub=${encodeURIComponent(url)}`);
+  // debug=1 shows the "Simulate a lost GPU" button.
+  await page.goto(`${url}/?hub=${encodeURIComponent(url)}&debug=1`);
   await waitFor(page, '#worker-status.ok', 'starting the worker', MINUTE);
   return { page, opened };
 }
@@ -123,6 +124,119 @@ async function train(page, form) {
   await page.click('#train-start');
 }
 
+/// Wait for an error notice that includes `text`, then dismiss it (an expected error).
+async function expectError(page, text, during) {
+  const notice = page.locator('#notices .notice.error', { hasText: text });
+  await notice.first().waitFor({ timeout: 2 * MINUTE }).catch(async () => {
+    const all = await page.locator('#notices .notice').allInnerTexts();
+    throw new Error(`${during}: no error notice with "${text}" (notices: ${all.join(' | ') || 'none'})`);
+  });
+  const message = await notice.first().locator('.text').innerText();
+  await notice.first().locator('button.close').click();
+  log(`${during}: the page says`, JSON.stringify(message));
+  return message;
+}
+
+/// Pause mid-run: the step count holds still until Resume. (The run's losses must still equal
+/// the native run's: compare.py.)
+async function pauseAndResume(page) {
+  await waitFor(page, '#train-progress:has-text("step 3 /")', 'the third step');
+  await page.click('#train-pause');
+  await waitFor(page, '#train-state:text("Paused")', 'pausing');
+  const held = await page.locator('#train-progress').innerText();
+  await page.waitForTimeout(3000);
+  expect(await page.locator('#train-progress').innerText() === held, `no steps while paused: ${held}`);
+  await page.click('#train-resume');
+  await waitFor(page, '#train-state:text("Running")', 'resuming');
+}
+
+/// The user's own files with a column mapping, then files that are wrong, a missing Hub repo,
+/// and a worker crash: each a clear message, and the page goes on.
+async function ownFilesAndErrors(page, dir) {
+  const train = path.join(dir, 'pairs_train.csv');
+  const rows = [['question', 'answer', 'target']];
+  for (let i = 0; i < 12; i++) {
+    rows.push([`"Is ${i}, the number, even?"`, i % 2 ? 'It is odd.' : 'It is even.', String(1 - (i % 2))]);
+  }
+  fs.writeFileSync(train, rows.map((r) => r.join(',')).join('\n') + '\n');
+  const validation = path.join(dir, 'pairs_validation.jsonl');
+  fs.writeFileSync(validation, [0, 1, 2, 3].map((i) => JSON.stringify({ question: `Is ${i} even?`, answer: 'Yes.', target: 1 - (i % 2) })).join('\n') + '\n');
+  await page.locator('#dataset details.own summary').click();
+  await page.setInputFiles('#data-train', train);
+  await page.setInputFiles('#data-validation', validation);
+  await page.fill('#map-text-a', 'question');
+  await page.fill('#map-text-b', 'answer');
+  await page.fill('#map-label', 'target');
+  await page.click('#data-files-load');
+  await waitFor(page, '#dataset-summary:has-text("pairs_train")', 'loading your own files');
+  const summary = await page.locator('#dataset-summary').innerText();
+  expect(/train\s+12/.test(summary) && /validation\s+4/.test(summary), `own splits: ${summary}`);
+  await page.click('#map-run');
+  await waitFor(page, '#mapped:has-text("Columns now")', 'mapping your own files');
+  expect(await page.locator('#mapped svg').count() > 0, 'a histogram of sequence lengths');
+  await shot(page, 'dataset', 'dataset-own-files');
+
+  // A label column that is not there: the message names the file, the line and the columns.
+  await page.fill('#map-label', 'gold');
+  await page.click('#data-files-load');
+  const missing = await expectError(page, 'gold', 'a missing column');
+  expect(missing.includes('pairs_train.csv') && missing.includes('question, answer, target'), `which file, which columns: ${missing}`);
+
+  await page.fill('#model-repo', 'wick-test/no-such-model');
+  await page.click('#model-load');
+  const notFound = await expectError(page, 'not found', 'a repository that is not there');
+  expect(notFound.includes('wick-test/no-such-model'), `names the repository: ${notFound}`);
+
+  await page.click('#debug-crash');
+  await expectError(page, 'worker crashed', 'a panic in the worker');
+  await waitFor(page, '#worker-status.ok', 'a new worker after the crash', MINUTE);
+  expect(await page.locator('#train-log').count() > 0, 'the page keeps what it showed');
+}
+
+/// Per-step losses of the last run, from the log table (full values in data-loss).
+async function losses(page) {
+  return page.locator('#train-log tbody tr').evaluateAll((rows) => rows
+    .filter((r) => r.dataset.loss !== '')
+    .map((r) => [Number(r.dataset.step), Number(r.dataset.loss)]));
+}
+
+/// The same short run on the CPU, on WebGPU (SwiftShader here), and on WebGPU with the device
+/// destroyed during the run (it must go on on the CPU from the last log). compare.py checks the
+/// losses.
+async function webgpu(page) {
+  const run = { max_steps: 3, logging_steps: 1, eval_strategy: 'no', per_device_train_batch_size: 2, seed: 42 };
+  const timed = async (form, during, onProgress) => {
+    const t = Date.now();
+    await train(page, form);
+    const deadline = Date.now() + 20 * MINUTE;
+    while (!(await page.locator('#train-state:text("Finished")').count())) {
+      if (Date.now() > deadline) throw new Error(`${during}: not finished in 20 minutes`);
+      await noErrors(page, during);
+      if (onProgress) await onProgress(await page.locator('#train-progress').innerText());
+      await page.waitForTimeout(300);
+    }
+    const backend = await page.locator('#train-backend').innerText();
+    log(during, `${((Date.now() - t) / 1000).toFixed(1)} s:`, backend);
+    return { seconds: (Date.now() - t) / 1000, backend, losses: await losses(page) };
+  };
+  const gpu = { cpu: await timed({ ...run, backend: 'cpu' }, 'cpu, batch 2') };
+  gpu.webgpu = await timed({ ...run, max_steps: 2, backend: 'webgpu' }, 'webgpu, batch 2');
+  expect(gpu.webgpu.backend.startsWith('WebGPU'), `trained on WebGPU: ${gpu.webgpu.backend}`);
+  await shot(page, 'train', 'train-webgpu');
+  let lost = false;
+  // The click lands while step 2 runs; the device goes before the next step.
+  gpu.lost = await timed({ ...run, backend: 'webgpu' }, 'webgpu, GPU lost', async (progress) => {
+    if (!lost && progress.includes('step 1 /')) {
+      lost = true;
+      await page.click('#train-lose-gpu');
+    }
+  });
+  const resumed = /goes on on the CPU from step (\d+)/.exec(gpu.lost.backend);
+  expect(lost && resumed, `fell back to the CPU: ${gpu.lost.backend}`);
+  gpu.lost.resumed_from = Number(resumed[1]);
+  return gpu;
+}
+
 async function main() {
   let ctx = await launch();
   try {
@@ -148,6 +262,7 @@ async function main() {
       max_steps: steps, logging_steps: 1, eval_strategy: 'steps', eval_steps: steps,
       seed: 42, per_device_train_batch_size: 8, backend: 'cpu',
     });
+    await pauseAndResume(page);
     await waitFor(page, '#train-state:text("Finished")', 'training', 30 * MINUTE);
     result.timings.train_s = (Date.now() - trainStart) / 1000;
     result.progress = await page.locator('#train-progress').innerText();
@@ -177,6 +292,7 @@ async function main() {
     }
     await shot(page, 'export');
     await noErrors(page, 'the whole run');
+    await ownFilesAndErrors(page, out);
 
     // --- second visit: the checkpoint comes from the Cache API ---
     await page.reload();
@@ -188,11 +304,21 @@ async function main() {
     await loadData(page);
     await page.click('#map-run');
     await waitFor(page, '#mapped', 'mapping again');
-    await train(page, { max_steps: 3, logging_steps: 1, eval_strategy: 'no' });
+    await train(page, { max_steps: 3, logging_steps: 1, eval_strategy: 'no', backend: 'cpu' });
     // `:has-text`: the progress line's text sits in a child element.
     await waitFor(page, '#train-progress:has-text("step 1 /")', 'the first step after a reload', 5 * MINUTE);
     result.timings.open_to_first_step_cached_s = (Date.now() - opened) / 1000;
     await waitFor(page, '#train-state:text("Finished")', 'the short run', 5 * MINUTE);
+
+    // Stop keeps what was trained: Try it still answers.
+    await train(page, { max_steps: 100, logging_steps: 1, eval_strategy: 'no', per_device_train_batch_size: 2, backend: 'cpu' });
+    await waitFor(page, '#train-progress:has-text("step 2 /")', 'two steps before Stop');
+    await page.click('#train-stop');
+    await waitFor(page, '#train-state:text("Stopped")', 'stopping');
+    await page.click('#try-run');
+    await waitFor(page, '#try-result', 'Try it after Stop');
+
+    result.webgpu = await webgpu(page);
   } finally {
     await ctx.close();
   }

@@ -4,7 +4,9 @@
 - the exported model, loaded natively (`wick predict --json`), gives the logits the page
   showed for the same pair;
 - the page's per-step training losses (the exported trainer_state.json, logged every step)
-  equal `wick train --log-json` for the same seed, data and steps, to fp32 tolerance.
+  equal `wick train --log-json` for the same seed, data and steps, to fp32 tolerance;
+- in the page, WebGPU gives the CPU backend's losses, and a run whose GPU is lost after step 1
+  goes on on the CPU from step 1 with the CPU's losses.
 
 Writes WORK/compare.json with the deviations and the speeds, and exits 1 on a mismatch.
 """
@@ -17,6 +19,8 @@ import sys
 LOGIT_TOL = 2e-3
 LOSS_TOL_FIRST = 1e-4
 LOSS_TOL = 2e-3
+# WebGPU against the CPU backend, a step or two from the same weights: fp32 summation order.
+GPU_LOSS_TOL = 1e-4
 
 
 def load_jsonl(path):
@@ -62,11 +66,37 @@ def main(work):
     if bad:
         failures.append(f"losses differ beyond {LOSS_TOL}: {bad[:5]}")
 
+    failures += compare_webgpu(browser.get("webgpu"), report)
+
     json.dump(report, open(os.path.join(work, "compare.json"), "w"), indent=2)
     print(json.dumps(report, indent=2))
     if failures:
         print("\n".join(f"MISMATCH: {f}" for f in failures), file=sys.stderr)
         sys.exit(1)
+
+
+def compare_webgpu(runs, report):
+    """The page's WebGPU runs against its CPU run of the same steps (app.test.mjs `webgpu`)."""
+    if not runs:
+        return ["the page made no WebGPU runs"]
+    cpu = dict(runs["cpu"]["losses"])
+    failures = []
+    report["webgpu"] = {"seconds": {k: runs[k]["seconds"] for k in runs}, "backend": runs["webgpu"]["backend"]}
+    # After the loss the CPU goes on from the last log with fresh AdamW moments: the loss of the
+    # step after it (taken before its update) is still the CPU run's; later ones are not.
+    resumed = runs["lost"].get("resumed_from", 0)
+    for name, expected_steps, compared in (("webgpu", [1, 2], 2), ("lost", [1, 2, 3], resumed + 1)):
+        page = runs[name]["losses"]
+        steps = [s for s, _ in page]
+        if steps != expected_steps:
+            failures.append(f"{name}: logged steps {steps}, expected {expected_steps}")
+        diffs = {s: abs(l - cpu[s]) for s, l in page if s in cpu and s <= compared}
+        report["webgpu"][f"{name}_max_abs_diff"] = max(diffs.values(), default=None)
+        bad = {s: (l, cpu[s]) for s, l in page if s in diffs and diffs[s] > GPU_LOSS_TOL}
+        if bad or not diffs:
+            failures.append(f"{name}: losses differ from the CPU run: {bad or page}")
+    report["webgpu"]["lost_resumed_from"] = resumed
+    return failures
 
 
 if __name__ == "__main__":

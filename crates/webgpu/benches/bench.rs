@@ -9,7 +9,7 @@
 use std::time::Instant;
 use wick_engine::backend::{Backend, NamedTensor};
 use wick_engine::collate::Batch;
-use wick_engine::model::{ModelConfig, ModelType};
+use wick_engine::model::{CpuBackend, ModelConfig, ModelType};
 use wick_engine::optim::AdamWConfig;
 use wick_engine::rng;
 use wick_webgpu::kernels::attention::{attention_backward, attention_forward, AttnShape};
@@ -232,15 +232,23 @@ fn whole_step(name: &str, c: usize, f: usize, layers: usize, iters: usize, cpu: 
     }
 }
 
-/// The CPU backend on the same step: added once `wick_engine::model::CpuBackend` lands.
-fn cpu_step(
-    _cfg: &ModelConfig,
-    _weights: Vec<NamedTensor>,
-    _batch: &Batch,
-    _iters: usize,
-    _flops: f64,
-) {
-    println!("  cpu (candle): backend not available yet");
+/// The CPU backend (candle) on the same step, for the ratio.
+fn cpu_step(cfg: &ModelConfig, weights: Vec<NamedTensor>, batch: &Batch, iters: usize, flops: f64) {
+    let mut cpu = CpuBackend::new(cfg.clone(), weights).expect("cpu backend");
+    let adam = AdamWConfig::default();
+    let mut run = || {
+        cpu.accumulate(batch, 1, Some(rng::step_seed(42, 0)))
+            .expect("accumulate");
+        cpu.step(2e-5, &adam).expect("step");
+    };
+    run();
+    let t0 = Instant::now();
+    for _ in 0..iters {
+        run();
+    }
+    let s = t0.elapsed().as_secs_f64() / iters as f64;
+    let stats = pollster::block_on(cpu.take_stats()).expect("stats");
+    report(&format!("cpu (candle), loss {:.4}", stats.loss), s, flops);
 }
 
 fn main() {

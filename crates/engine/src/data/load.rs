@@ -246,10 +246,16 @@ fn plan(files: &[String], task: Option<&GlueTask>) -> Result<Vec<Part>> {
         (".csv", Format::Csv),
         (".jsonl", Format::Jsonl),
     ];
+    // Each split from one format: GLUE TSVs, else parquet, CSV, JSON lines in that order of
+    // preference. The first format found gives all its files; later ones add only the
+    // standard splits still missing (a train.csv and a validation.jsonl make two splits).
+    let glue = !parts.is_empty();
+    let standard = |s: &str| s == "train" || s.starts_with("validation") || s.starts_with("test");
     for (ext, format) in formats {
-        if !parts.is_empty() {
+        if glue {
             break;
         }
+        let first = parts.is_empty();
         let mut matching: Vec<&String> = files.iter().filter(|f| f.ends_with(ext)).collect();
         matching.sort();
         for f in matching {
@@ -260,7 +266,9 @@ fn plan(files: &[String], task: Option<&GlueTask>) -> Result<Vec<Part>> {
                 s => s,
             };
             match parts.iter_mut().find(|p| p.split == split) {
-                Some(p) => p.files.push(f.clone()),
+                Some(p) if p.format == format => p.files.push(f.clone()),
+                Some(_) => {}
+                None if !first && !standard(split) => {}
                 None => parts.push(Part {
                     split: split.to_string(),
                     format,
@@ -324,7 +332,7 @@ fn concat(file: &str, mut parts: Vec<Dataset>) -> Result<Dataset> {
 
 /// Splits that each named their string labels (sorted) may have seen different classes:
 /// re-map them all onto the sorted union, so that an id means the same class everywhere.
-fn unify_class_labels(splits: &mut [(String, Dataset)]) {
+pub(crate) fn unify_class_labels(splits: &mut [(String, Dataset)]) {
     let label_names = |d: &Dataset| d.label_names().map(|n| n.to_vec());
     let all: Vec<Vec<String>> = splits.iter().filter_map(|(_, d)| label_names(d)).collect();
     if all.windows(2).all(|w| w[0] == w[1]) {
@@ -420,6 +428,14 @@ mod tests {
         );
         let p = plan(&files(&["reviews.jsonl"]), None).unwrap();
         assert_eq!(p[0].split, "train");
+        // An upload: the train split as CSV, the validation split as JSON lines.
+        let p = plan(
+            &files(&["validation.jsonl", "train.csv", "notes.jsonl"]),
+            None,
+        )
+        .unwrap();
+        let got: Vec<_> = p.iter().map(|p| (p.split.as_str(), p.format)).collect();
+        assert_eq!(got, [("train", Format::Csv), ("validation", Format::Jsonl)]);
         assert!(plan(&files(&["README.md"]), None).is_err());
     }
 

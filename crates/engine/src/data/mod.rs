@@ -9,6 +9,7 @@ pub mod glue;
 mod glue_tsv;
 mod jsonl;
 mod load;
+mod mapping;
 mod parquet_file;
 mod table;
 
@@ -18,4 +19,5 @@ pub use glue::{GlueTask, TsvLayout, GLUE_REPO, TASKS};
 pub use glue_tsv::read_glue_tsv;
 pub use jsonl::read_jsonl;
 pub use load::{load_dataset, load_source, DataSpec};
+pub use mapping::ColumnMapping;
 pub use parquet_file::{read_parquet, HF_METADATA_KEY};

@@ -59,6 +59,14 @@ impl Table {
         }
     }
 
+    /// A text column typed as a column named `label` is (class ids, floats or class names):
+    /// for the column a user maps to the label. Errors count rows as lines from 2.
+    pub fn label_column(file: &str, split: &str, cells: Vec<String>) -> Result<Column> {
+        let mut t = Table::new(file, 1, vec!["label".into()]);
+        t.lines = (2..cells.len() + 2).collect();
+        t.labels(cells, None, split)
+    }
+
     /// Adds a row; it must have one field per column.
     pub fn push(&mut self, line: usize, fields: Vec<String>) -> Result<()> {
         if fields.len() != self.names.len() {
