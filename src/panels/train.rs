@@ -137,8 +137,10 @@ fn ProgressLine() -> impl IntoView {
                     Some(p) => {
                         let rate = p.step as f64 / p.elapsed_s.max(1e-9);
                         let eta = (t.saturating_sub(p.step)) as f64 / rate.max(1e-9);
+                        // A slow device (a CPU WebGPU adapter) still shows a non-zero speed.
+                        let digits = if p.examples_per_s < 1.0 { 2 } else { 1 };
                         format!(
-                            "step {} / {t} · epoch {:.2} · {} elapsed · ETA {} · {:.1} examples/s",
+                            "step {} / {t} · epoch {:.2} · {} elapsed · ETA {} · {:.digits$} examples/s",
                             p.step, p.epoch, fmt_duration(p.elapsed_s), fmt_duration(eta), p.examples_per_s
                         )
                     }
