@@ -75,3 +75,24 @@ impl Error {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Error;
+
+    #[test]
+    fn http_statuses_say_what_to_do() {
+        let url = "https://huggingface.co/google-bert/bert-base-uncased/resolve/main/config.json";
+        assert!(Error::from_status(url, 200).is_none());
+        let says = |status| Error::from_status(url, status).unwrap().to_string();
+        assert_eq!(says(404), format!("{url}: not found (404)"));
+        for status in [401, 403] {
+            let m = says(status);
+            assert!(
+                m.starts_with(url) && m.contains("gated or private: set a Hub token"),
+                "{m}"
+            );
+        }
+        assert!(says(503).contains("503"), "{}", says(503));
+    }
+}
