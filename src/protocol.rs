@@ -43,6 +43,8 @@ pub struct TrainForm {
     pub train_rows: usize,
     /// "auto" (WebGPU where the browser has an adapter, the CPU otherwise), "cpu" or "webgpu".
     pub backend: String,
+    /// On WebGPU with `shader-f16`: matmul tiles in f16 (faster, about 1e-3 less exact).
+    pub webgpu_f16: bool,
 }
 
 impl Default for TrainForm {
@@ -63,6 +65,7 @@ impl Default for TrainForm {
             seed: 42,
             train_rows: 0,
             backend: "auto".into(),
+            webgpu_f16: false,
         }
     }
 }

@@ -114,6 +114,11 @@ fn Form(form: RwSignal<TrainForm>) -> impl IntoView {
                     </option>
                 </select>
             </label>
+            <label class="field" title="Where the GPU has shader-f16: faster matmuls, about 1e-3 less exact than fp32">
+                <span>"WebGPU f16 matmuls"</span>
+                <input type="checkbox" name="webgpu_f16" prop:checked=move || form.with(|f| f.webgpu_f16)
+                    on:change=move |ev| form.update(|f| f.webgpu_f16 = event_target_checked(&ev))/>
+            </label>
         </div>
     }
 }

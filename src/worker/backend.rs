@@ -18,6 +18,7 @@ use wick_webgpu::{AnyBackend, BackendKind, GpuOptions, WebGpuBackend};
 /// saying what it is (and why not WebGPU, under "auto"), and the snapshot to keep.
 pub async fn choose(
     choice: &str,
+    gpu: &GpuOptions,
     config: ModelConfig,
     weights: Vec<NamedTensor>,
 ) -> Result<(AnyBackend, String, Option<Snapshot>), String> {
@@ -28,18 +29,16 @@ pub async fn choose(
     };
     match choice {
         "cpu" => cpu(config, weights, String::new()),
-        "webgpu" | "auto" => {
-            match WebGpuBackend::create(&config, &weights, &GpuOptions::default()).await {
-                Ok(gpu) => {
-                    let b = AnyBackend::WebGpu(gpu);
-                    let detail = b.describe();
-                    let state = Default::default();
-                    Ok((b, detail, Some(Snapshot { state, weights })))
-                }
-                Err(e) if choice == "auto" => cpu(config, weights, format!(" (no WebGPU: {e})")),
-                Err(e) => Err(format!("WebGPU could not start: {e}; choose auto or cpu")),
+        "webgpu" | "auto" => match WebGpuBackend::create(&config, &weights, gpu).await {
+            Ok(gpu) => {
+                let b = AnyBackend::WebGpu(gpu);
+                let detail = b.describe();
+                let state = Default::default();
+                Ok((b, detail, Some(Snapshot { state, weights })))
             }
-        }
+            Err(e) if choice == "auto" => cpu(config, weights, format!(" (no WebGPU: {e})")),
+            Err(e) => Err(format!("WebGPU could not start: {e}; choose auto or cpu")),
+        },
         other => Err(format!("backend `{other}`: expected auto, cpu or webgpu")),
     }
 }

@@ -19,7 +19,7 @@ use wick_engine::tokenize::TokenizedSplit;
 use wick_engine::train::{
     mean_loss, Event as TrainEvent, IntervalStrategy, Trainer, TrainerInputs, TrainingArguments,
 };
-use wick_webgpu::AnyBackend;
+use wick_webgpu::{AnyBackend, GpuOptions};
 
 fn err(e: wick_engine::Error) -> String {
     e.to_string()
@@ -140,7 +140,11 @@ pub async fn train(s: &Session, form: &TrainForm) -> Result<(), String> {
         .and_then(|c| c.with_labels(num_labels, names))
         .map_err(err)?;
     let (weights, _) = load_checkpoint(&config, &files.weights, args.seed as u32).map_err(err)?;
-    let (backend, detail, snapshot) = backend::choose(&form.backend, config, weights).await?;
+    let gpu = GpuOptions {
+        allow_f16: form.webgpu_f16,
+        ..GpuOptions::default()
+    };
+    let (backend, detail, snapshot) = backend::choose(&form.backend, &gpu, config, weights).await?;
     let backend_name = backend.name();
     let inputs = TrainerInputs {
         train_dataset: Some(train),

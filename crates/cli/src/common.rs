@@ -10,7 +10,7 @@ use wick_engine::hub::{DirStore, Hub, Progress, RepoKind, Source, UreqFetch, DEF
 use wick_engine::model::{LoadReport, ModelConfig};
 use wick_engine::tokenize::Tokenizer;
 use wick_engine::{Error, Result};
-use wick_webgpu::{AnyBackend, BackendKind};
+use wick_webgpu::{AnyBackend, BackendKind, GpuOptions};
 
 /// Options every command takes.
 #[derive(clap::Args)]
@@ -39,6 +39,10 @@ pub struct BackendArgs {
     /// same head on either backend).
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    /// With `--backend webgpu`, where the adapter has `shader-f16`: matmul tiles in f16
+    /// (faster on GPUs, about 1e-3 less exact than fp32).
+    #[arg(long)]
+    pub webgpu_f16: bool,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy)]
@@ -58,8 +62,13 @@ impl BackendArgs {
             BackendChoice::Cpu => BackendKind::Cpu,
             BackendChoice::Webgpu => BackendKind::WebGpu,
         };
+        let gpu = GpuOptions {
+            allow_f16: self.webgpu_f16,
+            ..GpuOptions::default()
+        };
         pollster::block_on(AnyBackend::from_checkpoint(
             kind,
+            &gpu,
             config,
             safetensors,
             self.seed,

@@ -4,7 +4,8 @@
 //!
 //! Environment: `WICK_BENCH_LAYERS=n` limits the whole-step models to n layers (lavapipe runs
 //! BERT-base at a few GFLOP/s), `WICK_BENCH_ITERS=n` sets repetitions (default 5),
-//! `WICK_BENCH_CPU=0` skips the CPU backend comparison.
+//! `WICK_BENCH_CPU=0` skips the CPU backend comparison, `WICK_BENCH_F16=1` stages the matmul
+//! tiles in f16 where the adapter has `shader-f16` (`GpuOptions::allow_f16`).
 
 use std::time::Instant;
 use wick_engine::backend::{Backend, NamedTensor};
@@ -201,7 +202,7 @@ fn whole_step(name: &str, c: usize, f: usize, layers: usize, iters: usize, cpu: 
         "{name} whole training step ({layers} layers, {:.1} M parameters, batch 8 x 128):",
         params as f64 / 1e6
     );
-    let opts = wick_webgpu::GpuOptions::default();
+    let opts = gpu_options();
     let mut gpu_backend =
         pollster::block_on(WebGpuBackend::create(&cfg, &weights, &opts)).expect("webgpu backend");
     let adam = AdamWConfig::default();
@@ -252,8 +253,16 @@ fn cpu_step(cfg: &ModelConfig, weights: Vec<NamedTensor>, batch: &Batch, iters: 
     report(&format!("cpu (candle), loss {:.4}", stats.loss), s, flops);
 }
 
+fn gpu_options() -> wick_webgpu::GpuOptions {
+    wick_webgpu::GpuOptions {
+        allow_f16: env("WICK_BENCH_F16", 0) == 1,
+        ..Default::default()
+    }
+}
+
 fn main() {
-    let Some(gpu) = test_gpu() else { return };
+    let Some(_) = test_gpu() else { return };
+    let gpu = pollster::block_on(Gpu::new(&gpu_options())).expect("GPU");
     println!(
         "adapter: {} ({}, {}), shader-f16: {}",
         gpu.info.name, gpu.info.backend, gpu.info.device_type, gpu.info.shader_f16

@@ -28,25 +28,27 @@ impl AnyBackend {
     /// so the same seed gives the same starting point on either backend.
     pub async fn from_checkpoint(
         kind: BackendKind,
+        gpu: &GpuOptions,
         config: ModelConfig,
         safetensors: &[u8],
         seed: u64,
     ) -> Result<(AnyBackend, LoadReport)> {
         let (weights, report) = load_checkpoint(&config, safetensors, seed as u32)?;
-        Ok((Self::new(kind, config, weights).await?, report))
+        Ok((Self::new(kind, gpu, config, weights).await?, report))
     }
 
     /// From parameters by transformers' names (e.g. another backend's `weights()`).
     pub async fn new(
         kind: BackendKind,
+        gpu: &GpuOptions,
         config: ModelConfig,
         weights: Vec<NamedTensor>,
     ) -> Result<AnyBackend> {
         Ok(match kind {
             BackendKind::Cpu => AnyBackend::Cpu(CpuBackend::new(config, weights)?),
-            BackendKind::WebGpu => AnyBackend::WebGpu(
-                WebGpuBackend::create(&config, &weights, &GpuOptions::default()).await?,
-            ),
+            BackendKind::WebGpu => {
+                AnyBackend::WebGpu(WebGpuBackend::create(&config, &weights, gpu).await?)
+            }
         })
     }
 

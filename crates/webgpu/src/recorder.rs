@@ -92,7 +92,12 @@ impl Cache {
                     bind_group_layouts: &[Some(&layout)],
                     immediate_size: 0,
                 });
-            let source = format!("{COMMON}\n{}", k.source);
+            // `enable` directives must open the module, before the common helpers.
+            let (enables, body) = match k.source.strip_prefix("enable f16;") {
+                Some(body) => ("enable f16;\n", body),
+                None => ("", k.source),
+            };
+            let source = format!("{enables}{COMMON}\n{body}");
             let module = gpu
                 .device
                 .create_shader_module(wgpu::ShaderModuleDescriptor {

@@ -11,7 +11,7 @@ use wick_webgpu::kernels::loss::loss_forward_backward;
 use wick_webgpu::kernels::matmul::{linear_backward, linear_forward};
 use wick_webgpu::kernels::optim::{adamw, grad_norm, OptChunk, NORM_PARTS};
 use wick_webgpu::testing::{assert_close, run, test_gpu};
-use wick_webgpu::{Buf, Gpu};
+use wick_webgpu::{Buf, Gpu, GpuOptions};
 
 const TOL: f64 = 1e-4;
 
@@ -35,6 +35,30 @@ fn f64s(v: &[f32]) -> Vec<f64> {
 #[test]
 fn linear_forward_and_backward() {
     let Some(gpu) = test_gpu() else { return };
+    check_linear(&gpu, TOL);
+}
+
+/// The shader-f16 option (matmul tiles in f16) where the adapter has it (lavapipe does):
+/// operands rounded to f16 (2^-11 relative) put the worst element, near zero, within a few
+/// percent of the tensor's scale; and it is measurably less exact than fp32, so f16 did run.
+#[test]
+fn linear_with_f16_tiles() {
+    let Some(_) = test_gpu() else { return };
+    let opts = GpuOptions {
+        allow_f16: true,
+        ..GpuOptions::default()
+    };
+    let gpu = pollster::block_on(Gpu::new(&opts)).expect("GPU");
+    if !gpu.info.shader_f16 {
+        eprintln!("{}: no shader-f16, nothing to check", gpu.info.name);
+        return;
+    }
+    let err = check_linear(&gpu, 5e-2);
+    assert!(err > 1e-5, "f16 tiles should round: error {err:.1e}");
+}
+
+/// A linear layer's forward and backward against f64 loops; returns the largest error.
+fn check_linear(gpu: &Gpu, tol: f64) -> f64 {
     let (m, n, k) = (70, 50, 67);
     let x = rand(m * k, 1, 1.0);
     let w = rand(n * k, 2, 0.5);
@@ -47,7 +71,7 @@ fn linear_forward_and_backward() {
     let (xb, wb, bb, dyb) = (up("x", &x), up("w", &w), up("b", &b), up("dy", &dy));
     let (dxb, dwb, dbb) = (up("dx", &dx0), up("dw", &dw0), up("db", &db0));
     let yb = gpu.zeros("y", m * n).unwrap();
-    run(&gpu, |rec| {
+    run(gpu, |rec| {
         linear_forward(rec, &yb, &xb, k, &wb, Some(&bb), m, n, k);
         linear_backward(
             rec,
@@ -83,10 +107,14 @@ fn linear_forward_and_backward() {
             }
         }
     }
-    assert_close("linear y", &read(&gpu, &yb, m * n), &y, TOL);
-    assert_close("linear dx", &read(&gpu, &dxb, m * k), &dx, TOL);
-    assert_close("linear dW", &read(&gpu, &dwb, n * k), &dw, TOL);
-    assert_close("linear db", &read(&gpu, &dbb, n), &db, TOL);
+    [
+        assert_close("linear y", &read(gpu, &yb, m * n), &y, tol),
+        assert_close("linear dx", &read(gpu, &dxb, m * k), &dx, tol),
+        assert_close("linear dW", &read(gpu, &dwb, n * k), &dw, tol),
+        assert_close("linear db", &read(gpu, &dbb, n), &db, tol),
+    ]
+    .into_iter()
+    .fold(0.0, f64::max)
 }
 
 #[test]

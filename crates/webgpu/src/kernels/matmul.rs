@@ -12,6 +12,22 @@ static MATMUL: Kernel = Kernel {
     entry: "matmul",
     bindings: &[Access::Read, Access::Read, Access::Read, Access::ReadWrite],
 };
+/// `matmul` with f16 tiles, made from the same source (`tile_t`), for adapters with
+/// `shader-f16` when `GpuOptions::allow_f16` asks for it.
+fn matmul_f16() -> &'static Kernel {
+    static K: std::sync::OnceLock<Kernel> = std::sync::OnceLock::new();
+    K.get_or_init(|| {
+        let source = SRC
+            .replace("alias tile_t = f32;", "alias tile_t = f16;")
+            .replace("fn matmul(", "fn matmul_f16(");
+        Kernel {
+            // Made once per process: leaking it gives the `&'static str` a kernel holds.
+            source: Box::leak(format!("enable f16;\n{source}").into_boxed_str()),
+            entry: "matmul_f16",
+            bindings: MATMUL.bindings,
+        }
+    })
+}
 static BIAS_BACKWARD: Kernel = Kernel {
     source: SRC,
     entry: "bias_backward",
@@ -143,7 +159,12 @@ pub fn matmul(
         d.m.div_ceil(64) as u32,
         (d.z_outer * d.z_inner) as u32,
     ];
-    rec.dispatch(&MATMUL, &p, &[a.0, b.0, bias_buf, c.0], grid);
+    let kernel = if rec.gpu().info.shader_f16 {
+        matmul_f16()
+    } else {
+        &MATMUL
+    };
+    rec.dispatch(kernel, &p, &[a.0, b.0, bias_buf, c.0], grid);
 }
 
 // y [M, N] = x [M, K] (rows `x_ld` apart) W^T + b      W [N, K] (PyTorch Linear), b [N]

@@ -19,8 +19,11 @@ const BM: u32 = 64u;
 const BN: u32 = 64u;
 const BK: u32 = 16u;
 const LDS: u32 = 65u; // padded row of a shared tile: no bank conflicts on transposed stores
-var<workgroup> tile_a: array<f32, 1040>; // [BK][LDS]: A[m0 + m][k0 + k] at k * LDS + m
-var<workgroup> tile_b: array<f32, 1040>; // [BK][LDS]: B[k0 + k][n0 + n] at k * LDS + n
+// The staged tiles' element type: f16 in `matmul_f16` (the shader-f16 option, matmul.rs), which
+// rounds the operands to f16 as they are staged; products and sums stay f32 either way.
+alias tile_t = f32;
+var<workgroup> tile_a: array<tile_t, 1040>; // [BK][LDS]: A[m0 + m][k0 + k] at k * LDS + m
+var<workgroup> tile_b: array<tile_t, 1040>; // [BK][LDS]: B[k0 + k][n0 + n] at k * LDS + n
 
 // C[z, m, n] = alpha * sum_k A[z, m, k] * B[z, k, n] (+ bias[n]) (+ beta * C[z, m, n])
 // A [Z, M, K], B [Z, K, N], C [Z, M, N], bias [N]; z = zo * z_inner + zi, all strided.
@@ -64,7 +67,7 @@ fn matmul(@builtin(workgroup_id) wid: vec3<u32>,
             if (m0 + m < pm.M && k0 + k < pm.K) {
                 v = mm_a[a_base + (m0 + m) * pm.a_sr + (k0 + k) * pm.a_sc];
             }
-            tile_a[k * LDS + m] = v;
+            tile_a[k * LDS + m] = tile_t(v);
         }
         for (var r = 0u; r < 4u; r++) {
             var n: u32;
@@ -80,17 +83,17 @@ fn matmul(@builtin(workgroup_id) wid: vec3<u32>,
             if (n0 + n < pm.N && k0 + k < pm.K) {
                 v = mm_b[b_base + (k0 + k) * pm.b_sr + (n0 + n) * pm.b_sc];
             }
-            tile_b[k * LDS + n] = v;
+            tile_b[k * LDS + n] = tile_t(v);
         }
         workgroupBarrier();
         for (var k = 0u; k < BK; k++) {
             let row = k * LDS;
-            let bv = vec4<f32>(tile_b[row + tx], tile_b[row + tx + 16u],
-                               tile_b[row + tx + 32u], tile_b[row + tx + 48u]);
-            acc0 += tile_a[row + ty] * bv;
-            acc1 += tile_a[row + ty + 16u] * bv;
-            acc2 += tile_a[row + ty + 32u] * bv;
-            acc3 += tile_a[row + ty + 48u] * bv;
+            let bv = vec4<f32>(f32(tile_b[row + tx]), f32(tile_b[row + tx + 16u]),
+                               f32(tile_b[row + tx + 32u]), f32(tile_b[row + tx + 48u]));
+            acc0 += f32(tile_a[row + ty]) * bv;
+            acc1 += f32(tile_a[row + ty + 16u]) * bv;
+            acc2 += f32(tile_a[row + ty + 32u]) * bv;
+            acc3 += f32(tile_a[row + ty + 48u]) * bv;
         }
         workgroupBarrier();
     }
