@@ -2,12 +2,12 @@
 //! messages into `Event`s, and start a fresh worker when one dies (a panic in wasm aborts the
 //! instance; the page must live on).
 //!
-//! Envelopes on the wire: page -> worker `{ msg: "<Command JSON>", files: [File] }`,
-//! worker -> page `{ msg: "<Event JSON>", blobs: [Blob] }`.
+//! Messages travel as `web::envelope`s: a `Command` with the user's `File`s one way, an `Event`
+//! with exported `Blob`s the other.
 
 use crate::protocol::{Command, Event};
-use crate::web::js_error;
-use js_sys::{Array, Object, Reflect};
+use crate::web::{envelope, js_error, open_envelope};
+use js_sys::Object;
 use leptos::prelude::*;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -71,10 +71,7 @@ impl Link {
                 return;
             }
         };
-        let env = Object::new();
-        let _ = Reflect::set(&env, &"msg".into(), &msg.into());
-        let list: Array = files.into_iter().map(JsValue::from).collect();
-        let _ = Reflect::set(&env, &"files".into(), &list);
+        let env = envelope(msg, files.into_iter().map(JsValue::from));
         self.0.with_value(|inner| {
             let mut inner = inner.borrow_mut();
             match (&inner.worker, inner.ready) {
@@ -135,7 +132,7 @@ fn spawn(inner: &Rc<RefCell<Inner>>) {
         let Some(inner) = weak.upgrade().filter(current) else {
             return;
         };
-        let (event, blobs) = match decode(&ev.data()) {
+        let (event, blobs) = match open_envelope(&ev.data()) {
             Ok(x) => x,
             Err(message) => (
                 Event::Error {
@@ -191,23 +188,4 @@ fn spawn(inner: &Rc<RefCell<Inner>>) {
     i.callbacks.push(onmessage.into_js_value());
     i.callbacks.push(onerror.into_js_value());
     i.worker = Some(worker);
-}
-
-fn decode(data: &JsValue) -> Result<(Event, Vec<Blob>), String> {
-    let msg = Reflect::get(data, &"msg".into())
-        .ok()
-        .and_then(|m| m.as_string())
-        .ok_or("a message without `msg`")?;
-    let event: Event = serde_json::from_str(&msg).map_err(|e| format!("{e}: {msg:.200}"))?;
-    let blobs = Reflect::get(data, &"blobs".into())
-        .ok()
-        .filter(|b| Array::is_array(b))
-        .map(|b| {
-            Array::from(&b)
-                .iter()
-                .filter_map(|x| x.dyn_into::<Blob>().ok())
-                .collect()
-        })
-        .unwrap_or_default();
-    Ok((event, blobs))
 }

@@ -69,14 +69,8 @@ impl Fetch for WebFetch {
         };
         report(0);
         let bytes = read_body(&resp, total, &mut report).await.map_err(net)?;
-        if let Some(expected) = total {
-            if bytes.len() as u64 != expected {
-                return Err(Error::Truncated {
-                    url: url.to_string(),
-                    expected,
-                    got: bytes.len() as u64,
-                });
-            }
+        if let Some(e) = Error::from_length(url, total, bytes.len() as u64) {
+            return Err(e);
         }
         report(bytes.len() as u64);
         Ok(bytes)

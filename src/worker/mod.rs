@@ -13,14 +13,13 @@ mod session;
 mod training;
 mod views;
 
-use crate::protocol::{Command, Event};
-use crate::web::js_error;
-use js_sys::{Array, Object, Reflect};
+use crate::protocol::Event;
+use crate::web::{envelope, js_error, open_envelope};
 use session::Session;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{Blob, DedicatedWorkerGlobalScope, File, MessageEvent};
+use web_sys::{Blob, DedicatedWorkerGlobalScope, MessageEvent};
 
 fn scope() -> DedicatedWorkerGlobalScope {
     js_sys::global().unchecked_into()
@@ -32,10 +31,7 @@ pub fn post(event: &Event, blobs: &[Blob]) {
         Ok(m) => m,
         Err(e) => format!(r#"{{"event":"Error","during":"post","message":"{e}"}}"#),
     };
-    let env = Object::new();
-    let _ = Reflect::set(&env, &"msg".into(), &msg.into());
-    let list: Array = blobs.iter().map(JsValue::from).collect();
-    let _ = Reflect::set(&env, &"blobs".into(), &list);
+    let env = envelope(msg, blobs.iter().map(JsValue::from));
     if let Err(e) = scope().post_message(&env) {
         web_sys::console::error_1(&format!("postMessage: {}", js_error(&e)).into());
     }
@@ -53,8 +49,8 @@ pub fn start() {
         console_error_panic_hook::hook(info);
     }));
     let session = Rc::new(Session::default());
-    let onmessage =
-        Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| match decode(&ev.data()) {
+    let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
+        match open_envelope(&ev.data()) {
             Ok((cmd, files)) => Session::dispatch(&session, cmd, files),
             Err(message) => post(
                 &Event::Error {
@@ -63,27 +59,9 @@ pub fn start() {
                 },
                 &[],
             ),
-        });
+        }
+    });
     scope().set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
     onmessage.forget();
     post(&Event::Ready, &[]);
-}
-
-fn decode(data: &JsValue) -> Result<(Command, Vec<File>), String> {
-    let msg = Reflect::get(data, &"msg".into())
-        .ok()
-        .and_then(|m| m.as_string())
-        .ok_or("a message without `msg`")?;
-    let cmd: Command = serde_json::from_str(&msg).map_err(|e| format!("{e}: {msg:.200}"))?;
-    let files = Reflect::get(data, &"files".into())
-        .ok()
-        .filter(|f| Array::is_array(f))
-        .map(|f| {
-            Array::from(&f)
-                .iter()
-                .filter_map(|x| x.dyn_into::<File>().ok())
-                .collect()
-        })
-        .unwrap_or_default();
-    Ok((cmd, files))
 }

@@ -139,18 +139,18 @@ impl Session {
     }
 
     pub fn files(&self) -> Result<Rc<ModelFiles>, String> {
-        let checkpoint = self.checkpoint.borrow();
-        checkpoint
-            .as_ref()
-            .map(|c| c.files.clone())
-            .ok_or_else(|| "load a checkpoint first (panel 1)".to_string())
+        self.with_checkpoint(|c| c.files.clone())
     }
 
     pub fn tokenizer(&self) -> Result<Rc<Tokenizer>, String> {
+        self.with_checkpoint(|c| c.tokenizer.clone())
+    }
+
+    fn with_checkpoint<T>(&self, get: impl FnOnce(&Checkpoint) -> T) -> Result<T, String> {
         let checkpoint = self.checkpoint.borrow();
         checkpoint
             .as_ref()
-            .map(|c| c.tokenizer.clone())
+            .map(get)
             .ok_or_else(|| "load a checkpoint first (panel 1)".to_string())
     }
 

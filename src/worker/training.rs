@@ -9,10 +9,11 @@ use super::{load::now_s, post};
 use crate::protocol::{self, *};
 use crate::web::{blob, yield_now};
 use serde_json::{json, Map, Value};
-use wick_engine::backend::Backend;
+use wick_engine::backend::{Backend, NamedTensor};
 use wick_engine::collate::DataCollatorWithPadding;
 use wick_engine::data::DatasetDict;
 use wick_engine::export::{save_pretrained, ExportInputs};
+use wick_engine::hub::ModelFiles;
 use wick_engine::metrics::{argmax_rows, class_ids, confusion_matrix, glue_metrics};
 use wick_engine::model::{load_checkpoint, CpuBackend, LoadReport, ModelConfig};
 use wick_engine::tokenize::TokenizedSplit;
@@ -50,14 +51,8 @@ pub fn fresh_model(s: &Session) -> Result<LoadReport, String> {
         save_final_model: false,
         ..TrainingArguments::default()
     };
-    let (backend, report) = CpuBackend::load(
-        &files.config_json,
-        &files.weights,
-        num_labels,
-        names,
-        args.seed,
-    )
-    .map_err(err)?;
+    let (config, weights, report) = checkpoint(&files, num_labels, names, args.seed)?;
+    let backend = CpuBackend::new(config, weights).map_err(err)?;
     let inputs = TrainerInputs {
         train_dataset: None,
         eval_dataset: None,
@@ -71,6 +66,21 @@ pub fn fresh_model(s: &Session) -> Result<LoadReport, String> {
         snapshot: None,
     });
     Ok(report)
+}
+
+/// The checkpoint's config with the data set's labels, and its weights with a new head drawn
+/// from `seed` (the same on either backend).
+fn checkpoint(
+    files: &ModelFiles,
+    num_labels: usize,
+    names: Option<Vec<String>>,
+    seed: u64,
+) -> Result<(ModelConfig, Vec<NamedTensor>, LoadReport), String> {
+    let config = ModelConfig::from_json(&files.config_json, "config.json")
+        .and_then(|c| c.with_labels(num_labels, names))
+        .map_err(err)?;
+    let (weights, report) = load_checkpoint(&config, &files.weights, seed as u32).map_err(err)?;
+    Ok((config, weights, report))
 }
 
 fn training_arguments(f: &TrainForm) -> Result<TrainingArguments, String> {
@@ -136,10 +146,7 @@ pub async fn train(s: &Session, form: &TrainForm) -> Result<(), String> {
         .find(|n| n.starts_with("validation"));
     let eval = eval_name.and_then(|n| split(&mapped, n)).cloned();
     let (num_labels, names) = labels_of(Some(&data));
-    let config = ModelConfig::from_json(&files.config_json, "config.json")
-        .and_then(|c| c.with_labels(num_labels, names))
-        .map_err(err)?;
-    let (weights, _) = load_checkpoint(&config, &files.weights, args.seed as u32).map_err(err)?;
+    let (config, weights, _) = checkpoint(&files, num_labels, names, args.seed)?;
     let gpu = GpuOptions {
         allow_f16: form.webgpu_f16,
         ..GpuOptions::default()
@@ -239,7 +246,7 @@ async fn run_steps(
             Ok(None) => return Ok(true),
             Err(e) => {
                 let detail = backend::fall_back(model, &e)?;
-                let name = "cpu".into();
+                let name = model.trainer.backend.name().into();
                 post(&Event::Backend { name, detail }, &[]);
                 continue;
             }
@@ -436,15 +443,8 @@ pub async fn export(s: &Session) -> Result<(), String> {
             state.epoch,
         )
     };
-    let mut out = save_pretrained(&ExportInputs {
-        config: &config,
-        base_config: Some(files.config_json.as_bytes()),
-        weights: &weights,
-        tokenizer_json: Some(files.tokenizer_json.as_bytes()),
-        tokenizer_config: files.tokenizer_config_json.as_deref().map(str::as_bytes),
-        model_max_length: tokenizer.max_length(),
-    })
-    .map_err(err)?;
+    let inputs = ExportInputs::from_checkpoint(&config, &weights, &files, &tokenizer);
+    let mut out = save_pretrained(&inputs).map_err(err)?;
     let state = json!({ "global_step": step, "epoch": epoch, "log_history": history });
     let state = serde_json::to_vec_pretty(&state).map_err(|e| e.to_string())?;
     out.push(("trainer_state.json".into(), state));

@@ -58,12 +58,14 @@ async function noErrors(page, during) {
   if (errors.length) throw new Error(`${during}: the page shows an error: ${errors.join(' | ')}`);
 }
 
-/// Wait for a selector, failing early (with the message) if an error notice shows up.
-async function waitFor(page, selector, during, timeout = 5 * MINUTE) {
+/// Wait for a selector, failing early (with the message) if an error notice shows up;
+/// `onPoll` runs at each look.
+async function waitFor(page, selector, during, timeout = 5 * MINUTE, onPoll = null) {
   const deadline = Date.now() + timeout;
   while (Date.now() < deadline) {
     if (await page.locator(selector).count()) return;
     await noErrors(page, during);
+    if (onPoll) await onPoll();
     await page.waitForTimeout(200);
   }
   throw new Error(`${during}: ${selector} did not appear in ${timeout / 1000}s`);
@@ -208,13 +210,8 @@ async function webgpu(page) {
   const timed = async (form, during, onProgress) => {
     const t = Date.now();
     await train(page, form);
-    const deadline = Date.now() + 20 * MINUTE;
-    while (!(await page.locator('#train-state:text("Finished")').count())) {
-      if (Date.now() > deadline) throw new Error(`${during}: not finished in 20 minutes`);
-      await noErrors(page, during);
-      if (onProgress) await onProgress(await page.locator('#train-progress').innerText());
-      await page.waitForTimeout(300);
-    }
+    const poll = onProgress && (async () => onProgress(await page.locator('#train-progress').innerText()));
+    await waitFor(page, '#train-state:text("Finished")', during, 20 * MINUTE, poll);
     const backend = await page.locator('#train-backend').innerText();
     log(during, `${((Date.now() - t) / 1000).toFixed(1)} s:`, backend);
     return { seconds: (Date.now() - t) / 1000, backend, losses: await losses(page) };

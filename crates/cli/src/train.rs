@@ -176,14 +176,8 @@ pub fn run(global: &GlobalArgs, a: Args) -> Result<()> {
 
     if args.save_final_model {
         let weights = pollster::block_on(trainer.backend.weights())?;
-        let files = export::save_pretrained(&ExportInputs {
-            config: &config,
-            base_config: Some(files.config_json.as_bytes()),
-            weights: &weights,
-            tokenizer_json: Some(files.tokenizer_json.as_bytes()),
-            tokenizer_config: files.tokenizer_config_json.as_deref().map(str::as_bytes),
-            model_max_length: tokenizer.max_length(),
-        })?;
+        let inputs = ExportInputs::from_checkpoint(&config, &weights, &files, &tokenizer);
+        let files = export::save_pretrained(&inputs)?;
         export::write_files(&a.output_dir, &files)?;
         println!("model saved to {}", a.output_dir.display());
     }

@@ -68,6 +68,16 @@ impl Error {
             _ => Some(Error::Http { url, status }),
         }
     }
+    /// The error for a body of `got` bytes where `Content-Length` said `expected`, or `None`
+    /// when they agree (or there was no length).
+    pub fn from_length(url: &str, expected: Option<u64>, got: u64) -> Option<Self> {
+        let expected = expected.filter(|&e| e != got)?;
+        Some(Error::Truncated {
+            url: url.to_string(),
+            expected,
+            got,
+        })
+    }
     pub fn io(path: impl std::fmt::Display, cause: impl std::fmt::Display) -> Self {
         Error::Io {
             path: path.to_string(),

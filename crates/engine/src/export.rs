@@ -7,7 +7,9 @@
 //! them to `--output-dir` (`write_files`).
 
 use crate::backend::NamedTensor;
+use crate::hub::ModelFiles;
 use crate::model::{ModelConfig, ModelType};
+use crate::tokenize::Tokenizer;
 use crate::{Error, Result};
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
@@ -29,6 +31,26 @@ pub struct ExportInputs<'a> {
     pub tokenizer_config: Option<&'a [u8]>,
     /// Longest input the tokenizer should produce (`model_max_length`).
     pub model_max_length: usize,
+}
+
+impl<'a> ExportInputs<'a> {
+    /// The trained `weights` of a model loaded from `files`: its config.json, tokenizer and
+    /// tokenizer_config are carried over.
+    pub fn from_checkpoint(
+        config: &'a ModelConfig,
+        weights: &'a [NamedTensor],
+        files: &'a ModelFiles,
+        tokenizer: &Tokenizer,
+    ) -> Self {
+        ExportInputs {
+            config,
+            base_config: Some(files.config_json.as_bytes()),
+            weights,
+            tokenizer_json: Some(files.tokenizer_json.as_bytes()),
+            tokenizer_config: files.tokenizer_config_json.as_deref().map(str::as_bytes),
+            model_max_length: tokenizer.max_length(),
+        }
+    }
 }
 
 /// All files of the folder, in a fixed order.

@@ -18,7 +18,7 @@ use wick_webgpu::kernels::elementwise::{gelu_backward, gelu_forward, Dropout};
 use wick_webgpu::kernels::layernorm::{layernorm_backward, layernorm_forward};
 use wick_webgpu::kernels::matmul::{linear_backward, linear_forward};
 use wick_webgpu::model::params::param_specs;
-use wick_webgpu::testing::test_gpu;
+use wick_webgpu::testing::test_gpu_with;
 use wick_webgpu::{Gpu, Recorder, WebGpuBackend};
 
 fn env(name: &str, default: usize) -> usize {
@@ -261,8 +261,9 @@ fn gpu_options() -> wick_webgpu::GpuOptions {
 }
 
 fn main() {
-    let Some(_) = test_gpu() else { return };
-    let gpu = pollster::block_on(Gpu::new(&gpu_options())).expect("GPU");
+    let Some(gpu) = test_gpu_with(&gpu_options()) else {
+        return;
+    };
     println!(
         "adapter: {} ({}, {}), shader-f16: {}",
         gpu.info.name, gpu.info.backend, gpu.info.device_type, gpu.info.shader_f16

@@ -7,11 +7,16 @@ use crate::recorder::Recorder;
 /// The device for tests. Without an adapter this panics with how to get one, unless
 /// `WICK_SKIP_GPU=1` is set, in which case it returns `None` and the test passes vacuously.
 pub fn test_gpu() -> Option<Gpu> {
+    test_gpu_with(&GpuOptions::default())
+}
+
+/// `test_gpu` with other options (e.g. `allow_f16`).
+pub fn test_gpu_with(opts: &GpuOptions) -> Option<Gpu> {
     if std::env::var("WICK_SKIP_GPU").is_ok_and(|v| v == "1") {
         eprintln!("WICK_SKIP_GPU=1: skipping a GPU test");
         return None;
     }
-    match pollster::block_on(Gpu::new(&GpuOptions::default())) {
+    match pollster::block_on(Gpu::new(opts)) {
         Ok(gpu) => Some(gpu),
         Err(e) => panic!(
             "{e}\nGPU tests need a WebGPU adapter: on Debian `apt-get install mesa-vulkan-drivers \

@@ -10,7 +10,7 @@ use wick_webgpu::kernels::layernorm::{layernorm_backward, layernorm_forward};
 use wick_webgpu::kernels::loss::loss_forward_backward;
 use wick_webgpu::kernels::matmul::{linear_backward, linear_forward};
 use wick_webgpu::kernels::optim::{adamw, grad_norm, OptChunk, NORM_PARTS};
-use wick_webgpu::testing::{assert_close, run, test_gpu};
+use wick_webgpu::testing::{assert_close, run, test_gpu, test_gpu_with};
 use wick_webgpu::{Buf, Gpu, GpuOptions};
 
 const TOL: f64 = 1e-4;
@@ -43,12 +43,13 @@ fn linear_forward_and_backward() {
 /// percent of the tensor's scale; and it is measurably less exact than fp32, so f16 did run.
 #[test]
 fn linear_with_f16_tiles() {
-    let Some(_) = test_gpu() else { return };
     let opts = GpuOptions {
         allow_f16: true,
         ..GpuOptions::default()
     };
-    let gpu = pollster::block_on(Gpu::new(&opts)).expect("GPU");
+    let Some(gpu) = test_gpu_with(&opts) else {
+        return;
+    };
     if !gpu.info.shader_f16 {
         eprintln!("{}: no shader-f16, nothing to check", gpu.info.name);
         return;

@@ -250,7 +250,7 @@ fn plan(files: &[String], task: Option<&GlueTask>) -> Result<Vec<Part>> {
     // preference. The first format found gives all its files; later ones add only the
     // standard splits still missing (a train.csv and a validation.jsonl make two splits).
     let glue = !parts.is_empty();
-    let standard = |s: &str| s == "train" || s.starts_with("validation") || s.starts_with("test");
+    let standard = |s: &str| split_rank(s) < 3;
     for (ext, format) in formats {
         if glue {
             break;
@@ -291,14 +291,19 @@ fn plan(files: &[String], task: Option<&GlueTask>) -> Result<Vec<Part>> {
     {
         parts[0].split = "train".to_string();
     }
-    let rank = |s: &str| match s {
+    let rank = |p: &Part| (split_rank(&p.split), p.split.clone());
+    parts.sort_by_key(rank);
+    Ok(parts)
+}
+
+/// train, validation*, test*, then other names.
+fn split_rank(split: &str) -> u8 {
+    match split {
         "train" => 0,
         s if s.starts_with("validation") => 1,
         s if s.starts_with("test") => 2,
         _ => 3,
-    };
-    parts.sort_by(|a, b| (rank(&a.split), &a.split).cmp(&(rank(&b.split), &b.split)));
-    Ok(parts)
+    }
 }
 
 /// Shards of one split, one after the other; their columns must agree.

@@ -55,11 +55,6 @@ impl Fetch for UreqFetch {
             .get("content-length")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok());
-        let truncated = |got: u64| Error::Truncated {
-            url: url.to_string(),
-            expected: total.unwrap_or(got),
-            got,
-        };
 
         let mut reader = response.into_body().into_reader();
         let mut bytes = Vec::with_capacity(total.unwrap_or(0).min(1 << 30) as usize);
@@ -82,16 +77,14 @@ impl Fetch for UreqFetch {
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 // ureq reports a connection closed before Content-Length as an error.
-                Err(e) => match total {
-                    Some(t) if (bytes.len() as u64) < t => {
-                        return Err(truncated(bytes.len() as u64))
-                    }
-                    _ => return Err(network(&e)),
-                },
+                Err(e) => {
+                    let short = Error::from_length(url, total, bytes.len() as u64);
+                    return Err(short.unwrap_or_else(|| network(&e)));
+                }
             }
         }
-        if total.is_some_and(|t| t != bytes.len() as u64) {
-            return Err(truncated(bytes.len() as u64));
+        if let Some(e) = Error::from_length(url, total, bytes.len() as u64) {
+            return Err(e);
         }
         Ok(bytes)
     }
