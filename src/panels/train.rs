@@ -3,7 +3,7 @@
 
 use super::charts::{LineChart, Series};
 use super::{fmt_duration, use_app, Bar, Panel};
-use crate::protocol::{Command, RunState, TrainForm};
+use crate::protocol::{Command, LogEntry, RunState, TrainForm};
 use leptos::prelude::*;
 
 const COLORS: &[&str] = &["#2563eb", "#dc2626", "#059669", "#d97706", "#7c3aed"];
@@ -201,24 +201,10 @@ fn Curves() -> impl IntoView {
         }]
     });
     let metrics = Signal::derive(move || {
-        let mut names: Vec<String> = Vec::new();
-        log.with(|l| {
-            for e in l {
-                for (k, _) in &e.eval {
-                    // The task's metrics only: the loss has its own chart, epoch is an x.
-                    if k != "eval_loss"
-                        && k != "epoch"
-                        && !k.ends_with("runtime")
-                        && !k.contains("per_second")
-                        && !names.contains(k)
-                    {
-                        names.push(k.clone());
-                    }
-                }
-            }
-        });
-        names
+        // The task's metrics only: the loss has its own chart.
+        log.with(|l| eval_metric_names(l))
             .into_iter()
+            .filter(|k| k != "eval_loss")
             .enumerate()
             .map(|(i, name)| {
                 let points = log.with(|l| {
@@ -249,23 +235,26 @@ fn Curves() -> impl IntoView {
     }
 }
 
+/// The evaluation metrics in the log, in order of appearance: not the epoch (an x of its own),
+/// the runtime or the speeds.
+fn eval_metric_names(log: &[LogEntry]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for (k, _) in log.iter().flat_map(|e| e.eval.iter()) {
+        let timing = k.ends_with("runtime") || k.contains("per_second");
+        if k != "epoch" && !timing && !names.contains(k) {
+            names.push(k.clone());
+        }
+    }
+    names
+}
+
 /// The log history as the notebook prints it: one row per log, evaluation metrics beside.
 /// `data-loss` keeps the full value (the tests compare it with the native engine).
 #[component]
 fn LogTable() -> impl IntoView {
     let (state, _) = use_app();
     let log = state.train.log;
-    let metric_names = move || {
-        let mut names: Vec<String> = Vec::new();
-        log.with(|l| {
-            for (k, _) in l.iter().flat_map(|e| e.eval.iter()) {
-                if !k.ends_with("runtime") && !k.contains("per_second") && !names.contains(k) {
-                    names.push(k.clone());
-                }
-            }
-        });
-        names
-    };
+    let metric_names = move || log.with(|l| eval_metric_names(l));
     view! {
         <Show when=move || log.with(|l| !l.is_empty())>
             <div class="scroll log">
