@@ -11,7 +11,7 @@ const COLORS: &[&str] = &["#2563eb", "#dc2626", "#059669", "#d97706", "#7c3aed"]
 #[component]
 pub fn Train() -> impl IntoView {
     let (state, link) = use_app();
-    let form = RwSignal::new(TrainForm::default());
+    let form = state.train.form;
     let run = state.train.run;
     let start = move |_| {
         if state.data.view.get_untracked().is_none() || state.model.card.get_untracked().is_none() {
