@@ -12,7 +12,7 @@
 #     steps: DDP over gloo, two CPU processes, Wick's effective batch of 8; writes
 #     trainer_state.json.
 # check.py compares and prints the runs' numbers (steps, losses, metrics, seconds) as JSON.
-# WICK_PROJECT_DIR keeps the work folder (default: a fresh temporary one).
+# WICK_PROJECT_DIR keeps the work folder (default: a fresh temporary one); WICK_BIN skips the build.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -28,8 +28,12 @@ while [ -z "$mrpc" ] && [ "$dir" != / ]; do  # shared/data beside the repo or ab
 done
 [ -n "$mrpc" ] || { echo "project: MRPC not found: set WICK_MRPC" >&2; exit 1; }
 python=$(tests/project/python.sh)
-cargo build --quiet -p wick-cli
-wick="${CARGO_TARGET_DIR:-$root/target}/debug/wick"
+# The same build as the e2e test's (WICK_BIN: a wick binary already built).
+wick="${WICK_BIN:-}"
+if [ -z "$wick" ]; then
+  cargo build --quiet --workspace --bins
+  wick="${CARGO_TARGET_DIR:-$root/target}/debug/wick"
+fi
 # Python's caches (datasets' Arrow files) stay in the work folder.
 export HF_HOME="$work/hf" HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 unset HF_ENDPOINT
