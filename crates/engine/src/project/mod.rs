@@ -379,13 +379,13 @@ pub fn same_effective_batch(
     processes: usize,
 ) -> Option<(usize, usize)> {
     let total = batch * accumulation;
-    if processes == 0 || total % processes != 0 {
+    if processes == 0 || !total.is_multiple_of(processes) {
         return None;
     }
     let per_process = total / processes;
     let per_device = (1..=batch.min(per_process))
         .rev()
-        .find(|b| per_process % b == 0)?;
+        .find(|&b| per_process.is_multiple_of(b))?;
     Some((per_device, per_process / per_device))
 }
 
