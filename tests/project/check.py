@@ -5,8 +5,8 @@
 
 - `train.py --preview 16` gives the first rows' input_ids, token_type_ids, attention_mask and
   label that Wick gives (`wick batches`, unpadded by the attention mask);
-- the evaluation `--from-wick-weights` runs before training (wick_results.json) equals
-  `wick evaluate` on the same weights within 1e-4;
+- the evaluation `--from-wick-weights` runs before training (wick_results.json), in one process
+  and in two (torchrun), equals `wick evaluate` on the same weights within 1e-4;
 - the one-process and the two-process (torchrun) runs reached their 20 steps and wrote
   trainer_state.json.
 Exits 1 with what differs.
@@ -80,9 +80,10 @@ def main(work):
             if p.get(key) != w.get(key):
                 problems.append(f"row {i} {key}: Python {p.get(key)} vs Wick {w.get(key)}")
 
-    compared = first_evaluation(os.path.join(work, "one", "wick_results.json"),
-                                os.path.join(work, "wick_eval.json"), problems)
-    numbers = {"first_evaluation_from_wick_weights": compared}
+    numbers = {}
+    for name in ("one", "ddp"):
+        numbers[f"{name}_first_evaluation_from_wick_weights"] = first_evaluation(
+            os.path.join(work, name, "wick_results.json"), os.path.join(work, "wick_eval.json"), problems)
     for name in ("one", "ddp"):
         try:
             numbers[name] = run_numbers(work, name)

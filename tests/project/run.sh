@@ -8,9 +8,10 @@
 #     label equal Wick's (`wick batches`);
 #  4. `train.py --from-wick-weights --max-steps 20`, one process: its first evaluation equals
 #     `wick evaluate` on the trained weights within 1e-4; it writes trainer_state.json;
-#  5. the printed `torchrun --nproc_per_node 2 train.py --per-device-train-batch-size 4` for 20
-#     steps: DDP over gloo, two CPU processes, Wick's effective batch of 8; writes
-#     trainer_state.json.
+#  5. the printed `torchrun --nproc_per_node 2 train.py --per-device-train-batch-size 4`
+#     --from-wick-weights for 20 steps: DDP over gloo, two CPU processes, Wick's effective batch
+#     of 8; its first evaluation (split over the processes) equals `wick evaluate` too (a loss
+#     counted once per process, not twice); writes trainer_state.json.
 # check.py compares and prints the runs' numbers (steps, losses, metrics, seconds) as JSON.
 # WICK_PROJECT_DIR keeps the work folder (default: a fresh temporary one); WICK_BIN skips the build.
 set -euo pipefail
@@ -63,7 +64,7 @@ start=$(date +%s.%N)
 # The launch line export-project printed: a per-device batch of 4 keeps Wick's 8 rows a step.
 grep -q "torchrun --nproc_per_node 2 train.py --per-device-train-batch-size 4" "$work/export.txt"
 "$python" -m torch.distributed.run --nproc_per_node 2 train.py --per-device-train-batch-size 4 \
-  --max-steps 20 --output-dir "$work/ddp" \
+  --from-wick-weights --max-steps 20 --output-dir "$work/ddp" \
   > "$work/ddp.log" 2>&1 || { tail -30 "$work/ddp.log"; exit 1; }
 end=$(date +%s.%N); echo "$start $end" > "$work/ddp.time"
 cd "$root"

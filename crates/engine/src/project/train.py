@@ -141,9 +141,11 @@ def main():
     fp16 = cuda and not bf16
     # Several processes and no GPU (torchrun on CPUs): data parallel over gloo needs use_cpu.
     use_cpu = not cuda and int(os.environ.get("WORLD_SIZE", "1")) > 1
+    # The classification loss is a mean over each process's rows, and data parallel averages the
+    # gradients: averaging over all processes' rows as well (the default) would count it twice.
     training_args = TrainingArguments(output_dir=args.output_dir, fp16=fp16, bf16=bf16, use_cpu=use_cpu,
-                                      ddp_find_unused_parameters=False, save_strategy="no", report_to="none",
-                                      **settings)
+                                      ddp_find_unused_parameters=False, average_tokens_across_devices=False,
+                                      save_strategy="no", report_to="none", **settings)
     wick_batch = training_arguments["per_device_train_batch_size"] * training_arguments["gradient_accumulation_steps"]
     batch = training_args.per_device_train_batch_size * training_args.world_size * training_args.gradient_accumulation_steps
     if training_args.process_index == 0:
