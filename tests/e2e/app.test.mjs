@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { audit, classLink, screens, thumbs } from './classroom.mjs';
+import { audit, classLink, keyboard, screens, thumbs } from './classroom.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const arg = (name, fallback) => {
@@ -266,6 +266,7 @@ async function main() {
     expect(/saves \d+%/.test(saved), `padding saved: ${saved}`);
     await shot(page, 'batches');
     await accessible(page, 'batches drawn');
+    log('keyboard: a visible focus on each of', await keyboard(page), 'tab stops to the first scroll box');
 
     const trainStart = Date.now();
     await train(page, {

@@ -3,6 +3,7 @@
 // - `screens`: a panel at 390×844 and 768×1024 beside the desktop shot, and no sideways page
 //   scroll at either width;
 // - `thumbs`: the section nav and the training controls are thumb-sized on a phone;
+// - `keyboard`: Tab reaches the controls and the scroll boxes, each with a visible focus ring;
 // - `classLink`: set up a page, "Copy link", open the link in a fresh browser context and find the
 //   same setup, with nothing downloaded; a link with bad values says so and keeps the defaults.
 
@@ -78,6 +79,36 @@ export async function thumbs(page) {
   }
 }
 
+/// Tab through the page from the top: every stop shows a focus ring (an outline of 2 px or
+/// more), and the stops include the header's controls, the nav and a scroll box of the tables.
+export async function keyboard(page) {
+  // A click on the header's corner (no control there) starts the Tab order at the top.
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.mouse.click(2, 2);
+  const stops = [];
+  for (let i = 0; i < 400 && !stops.some((s) => s.region); i++) {
+    await page.keyboard.press('Tab');
+    const s = await page.evaluate(() => {
+      const e = document.activeElement;
+      const style = getComputedStyle(e);
+      return {
+        what: `${e.tagName.toLowerCase()}${e.id ? '#' + e.id : ''} ${(e.getAttribute('aria-label') ?? e.textContent).trim().slice(0, 30)}`,
+        ring: style.outlineStyle !== 'none' ? parseFloat(style.outlineWidth) : 0,
+        region: e.getAttribute('role') === 'region',
+        nav: !!e.closest('nav'),
+      };
+    });
+    if (s.what.startsWith('body')) break;
+    expect(s.ring >= 2, `a visible focus on ${s.what} (outline ${s.ring} px)`);
+    stops.push(s);
+  }
+  const names = stops.map((s) => s.what);
+  expect(names.some((n) => n.includes('#copy-link')), `Tab reaches Copy link: ${names.join(', ')}`);
+  expect(stops.some((s) => s.nav), 'Tab reaches the section nav');
+  expect(stops.some((s) => s.region), `Tab reaches a scroll box: ${names.join(', ')}`);
+  return stops.length;
+}
+
 /// Every value of the setup as the page shows it, by selector.
 async function setupValues(page) {
   const fields = ['#hub-endpoint', '#model-repo', '#model-revision', '#glue-task', '#map-text-a', '#map-text-b', '#map-label'];
@@ -132,7 +163,9 @@ export async function classLink(url, executablePath) {
     for (const k of ['#model-repo', '#model-revision', '#map-text-a', '#map-text-b', '#map-label', 'own_files', 'eval_strategy', 'backend', 'webgpu_f16', ...Object.keys(form)]) {
       expect(set[k] !== defaults[k], `the test changes ${k} (${defaults[k]})`);
     }
-    await t.click('#copy-link');
+    // From the keyboard, as the other actions.
+    await t.focus('#copy-link');
+    await t.keyboard.press('Enter');
     await t.waitForSelector('#copy-status:text("Copied.")', { timeout: 10_000 });
     const link = await t.evaluate(() => navigator.clipboard.readText());
     expect(link === await t.locator('#class-link').inputValue(), `the box shows the copied link: ${link}`);
