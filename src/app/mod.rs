@@ -163,11 +163,18 @@ fn CopyLink() -> impl IntoView {
                 Ok(p) => wasm_bindgen_futures::JsFuture::from(p).await.is_ok(),
                 Err(_) => false,
             };
-            status.set(if copied {
-                "Copied."
-            } else {
-                "Copy it from the box."
-            });
+            if copied {
+                status.set("Copied.");
+                return;
+            }
+            status.set("Copy it from the box.");
+            // The box, focused, selects its text: Ctrl+C (or a long press) copies it.
+            let input = web_sys::window()
+                .and_then(|w| w.document()?.get_element_by_id("class-link"))
+                .and_then(|e| e.dyn_into::<web_sys::HtmlInputElement>().ok());
+            if let Some(input) = input {
+                let _ = input.focus();
+            }
         });
     };
     view! {
@@ -179,7 +186,6 @@ fn CopyLink() -> impl IntoView {
                     <input id="class-link" type="text" size="24" readonly=true
                         prop:value=move || url.get().unwrap_or_default()
                         on:focus=move |ev| {
-                            use wasm_bindgen::JsCast;
                             if let Some(i) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) {
                                 i.select();
                             }
