@@ -14,6 +14,7 @@ pub mod hub;
 pub mod metrics;
 pub mod model;
 pub mod optim;
+pub mod parallel;
 pub mod rng;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod testing;

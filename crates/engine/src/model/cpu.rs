@@ -7,6 +7,7 @@ use super::{ops, Inputs, Model, Params};
 use crate::backend::{Backend, NamedTensor, TrainStats};
 use crate::collate::Batch;
 use crate::optim::{self, AdamWConfig, AdamWState};
+use crate::parallel;
 use crate::{Error, Result};
 use candle_core::{Device, Tensor, Var};
 use std::collections::HashMap;
@@ -209,7 +210,9 @@ impl CpuBackend {
 
     /// Logits `[batch, num_labels]` row-major, dropout off (the synchronous `Backend::logits`).
     pub fn eval_logits(&self, batch: &Batch) -> Result<Vec<f32>> {
-        let logits = self.model.forward(&self.inputs(batch)?, None)?;
+        let inputs = self.inputs(batch)?;
+        // On the browser worker's threads, where it has them (`parallel`).
+        let logits = parallel::run(|| self.model.forward(&inputs, None))?;
         Ok(logits.flatten_all()?.to_vec1()?)
     }
 
@@ -258,12 +261,17 @@ impl Backend for CpuBackend {
             ));
         }
         self.check_labels(batch)?;
-        let logits = self.model.forward(&self.inputs(batch)?, dropout_seed)?;
-        let loss = ops::loss(&logits, &batch.labels)?;
+        let inputs = self.inputs(batch)?;
+        // As transformers: each micro-batch's mean loss / accumulation, gradients summed.
+        // On the browser worker's threads, where it has them (`parallel`).
+        let (loss, grads) = parallel::run(|| -> Result<_> {
+            let logits = self.model.forward(&inputs, dropout_seed)?;
+            let loss = ops::loss(&logits, &batch.labels)?;
+            let grads = (&loss / accumulation as f64)?.backward()?;
+            Ok((loss, grads))
+        })?;
         self.loss_sum += loss.to_scalar::<f32>()? as f64;
         self.batches += 1;
-        // As transformers: each micro-batch's mean loss / accumulation, gradients summed.
-        let grads = (loss / accumulation as f64)?.backward()?;
         for p in &mut self.params {
             if let Some(g) = grads.get(p.var.as_tensor()) {
                 p.grad = Some(match p.grad.take() {

@@ -3,6 +3,7 @@
 //!
 //! - `config`: `config.json` -> `ModelConfig`.
 //! - `weights`: parameter names and shapes, checkpoint loading, the load report, head init.
+//! - `matmul`: `a @ b` on all the backend's threads (`crate::parallel`), with its backward.
 //! - `ops`: differentiable blocks (linear, LayerNorm, softmax, GELU, dropout, loss).
 //! - `bert`, `distilbert`: the two classifiers' forward passes.
 //! - `cpu`: `CpuBackend`, the `Backend` on candle with autograd and AdamW.
@@ -11,6 +12,7 @@ pub mod bert;
 pub mod config;
 pub mod cpu;
 pub mod distilbert;
+pub mod matmul;
 pub mod ops;
 pub mod weights;
 

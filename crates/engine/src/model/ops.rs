@@ -6,6 +6,7 @@
 //! out here. The math is spelled out above each function: the WebGPU backend's kernels
 //! implement exactly these formulas.
 
+use super::matmul::matmul;
 use crate::rng;
 use candle_core::{DType, Device, Tensor, D};
 
@@ -26,10 +27,8 @@ impl Linear {
             dims[..dims.len() - 1].iter().product::<usize>(),
             dims[dims.len() - 1],
         );
-        let y = x
-            .reshape((rows, inp))?
-            .matmul(&self.weight.t()?)?
-            .broadcast_add(&self.bias)?;
+        // On all the backend's threads (candle's matmul has one in the browser).
+        let y = matmul(&x.reshape((rows, inp))?, &self.weight.t()?)?.broadcast_add(&self.bias)?;
         let mut out = dims;
         *out.last_mut().expect("rank >= 1") = self.bias.dim(0)?;
         y.reshape(out)
