@@ -1,7 +1,7 @@
 // Every screen, every user, one link for the class (issue 15), as app.test.mjs uses it:
 // - `audit`: axe-core's WCAG 2 / 2.1 A and AA rules on the whole page, zero violations;
 // - `screens`: a panel at 390×844 and 768×1024 beside the desktop shot, and no sideways page
-//   scroll at either width;
+//   scroll at either width nor at 360 px;
 // - `thumbs`: the section nav and the training controls are thumb-sized on a phone;
 // - `keyboard`: Tab reaches the controls and the scroll boxes, each with a visible focus ring;
 // - `classLink`: set up a page, "Copy link", open the link in a fresh browser context and find the
@@ -14,6 +14,8 @@ import path from 'node:path';
 const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
 export const SIZES = [[390, 844], [768, 1024]];
+/// The narrowest phone the page is for: checked, not photographed.
+const NARROWEST = [360, 780];
 const DESKTOP = { width: 1280, height: 900 };
 
 function expect(cond, message) {
@@ -45,16 +47,18 @@ async function pageWidth(page) {
 }
 
 /// The panel `#id` at each of `SIZES` (screenshots `name-390.png`, `name-768.png` in `dir`),
-/// asserting the page does not scroll sideways; then back to the desktop size.
+/// asserting the page does not scroll sideways there nor at 360 px; then back to the desktop size.
 export async function screens(page, id, name, dir) {
   const widths = {};
   try {
-    for (const [width, height] of SIZES) {
+    for (const [width, height] of [NARROWEST, ...SIZES]) {
       await page.setViewportSize({ width, height });
       const w = await pageWidth(page);
       widths[width] = w.scroll;
       expect(w.scroll <= w.client, `${name} at ${width} px: the page is ${w.scroll} px wide (${w.client} px visible)`);
-      await page.locator(`#${id}`).screenshot({ path: path.join(dir, `${name}-${width}.png`) });
+      if (width !== NARROWEST[0]) {
+        await page.locator(`#${id}`).screenshot({ path: path.join(dir, `${name}-${width}.png`) });
+      }
     }
   } finally {
     await page.setViewportSize(DESKTOP);
