@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { audit, classLink, keyboard, screens, thumbs } from './classroom.mjs';
+import { audit, classLink, keyboard, liveRegions, screens, thumbs } from './classroom.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const arg = (name, fallback) => {
@@ -281,6 +281,7 @@ async function main() {
     await shot(page, 'train');
     await accessible(page, 'trained');
     await thumbs(page);
+    log('a screen reader hears:', await liveRegions(page, 'Training finished.'));
 
     await page.click('#predict-run');
     await waitFor(page, '#predictions', 'predicting the validation split');

@@ -4,6 +4,7 @@
 //   scroll at either width nor at 360 px;
 // - `thumbs`: the section nav and the training controls are thumb-sized on a phone;
 // - `keyboard`: Tab reaches the controls and the scroll boxes, each with a visible focus ring;
+// - `liveRegions`: screen readers hear the notices and the train progress (polite live regions);
 // - `classLink`: set up a page, "Copy link", open the link in a fresh browser context and find the
 //   same setup, with nothing downloaded; a link with bad values says so and keeps the defaults.
 
@@ -111,6 +112,17 @@ export async function keyboard(page) {
   expect(stops.some((s) => s.nav), 'Tab reaches the section nav');
   expect(stops.some((s) => s.region), `Tab reaches a scroll box: ${names.join(', ')}`);
   return stops.length;
+}
+
+/// The notices and the train progress are live regions, and what the train region says is the
+/// run's outcome (`finished`: the words expected, "Training finished.").
+export async function liveRegions(page, finished) {
+  const live = await page.evaluate(() => [...document.querySelectorAll('#notices, #train-announce')]
+    .map((e) => [e.id, e.getAttribute('aria-live') ?? (e.getAttribute('role') === 'status' ? 'polite' : null)]));
+  expect(live.length === 2 && live.every(([, v]) => v === 'polite'), `live regions: ${JSON.stringify(live)}`);
+  const said = await page.locator('#train-announce').innerText();
+  expect(said.startsWith(finished) && /Step \d+ of \d+, loss \d/.test(said), `the train region says: ${said}`);
+  return said;
 }
 
 /// Every value of the setup as the page shows it, by selector.
