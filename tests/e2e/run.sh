@@ -3,7 +3,8 @@
 #  1. a Hub-shaped folder (make_hub.py: all-MiniLM-L6-v2 and MRPC as the Hub's parquet files);
 #  2. the app (`trunk build --release`) and the CLI (`wick`);
 #  3. `wick hub serve HUB --app dist` serves both, cross-origin isolated;
-#  4. app.test.mjs clicks through the course, trains, exports; screenshots in tests/e2e/screenshots/;
+#  4. app.test.mjs clicks through the course, trains, exports; screenshots in tests/e2e/screenshots/
+#     (desktop, 390 and 768 px wide), axe-core in each state, the class link (classroom.mjs);
 #  5. natively: the exported model gives the page's logits (`wick predict`), and `wick train`
 #     gives the page's per-step losses for the same seed, data and steps (compare.py);
 #  6. the project the page exported runs with PyTorch from the page's weights (tests/project).
@@ -22,7 +23,11 @@ python3 -c "import pyarrow" 2>/dev/null || pip install --quiet pyarrow
 python3 tests/e2e/make_hub.py "$work/hub"
 
 [ -x tools/node_modules/.bin/wasm-opt ] || (cd tools && npm ci --no-audit --no-fund --silent)
-[ -d tests/e2e/node_modules ] || (cd tests/e2e && npm ci --no-audit --no-fund --silent)
+# Again whenever the lock file changed (a new package: axe-core).
+installed=tests/e2e/node_modules/.package-lock.json
+if [ ! -f $installed ] || [ tests/e2e/package-lock.json -nt $installed ]; then
+  (cd tests/e2e && npm ci --no-audit --no-fund --silent)
+fi
 # Debug profiles: the dependencies (candle, tokenizers) and the engine are optimised even there
 # (Cargo.toml), and the builds reuse what `cargo test --workspace` compiled.
 PATH="$root/tools/node_modules/.bin:$PATH" trunk build
