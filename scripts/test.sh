@@ -11,6 +11,8 @@ echo "test model: $WICK_TEST_MODEL"
 cargo test --workspace --no-fail-fast
 # The engine and the WebGPU backend also build for the browser (the e2e test builds the app).
 cargo check --quiet --target wasm32-unknown-unknown -p wick-engine -p wick-webgpu
+# An exported project (`wick export-project`) trains with PyTorch: one process, and two (torchrun).
+tests/project/run.sh
 
 if [ -f tests/e2e/run.sh ]; then
   tests/e2e/run.sh

@@ -142,6 +142,14 @@ pub enum Command {
     },
     /// `save_pretrained` files and the log history; they come back as `Blob`s.
     Export,
+    /// "Run it on a GPU server": the run (these settings, the loaded checkpoint and data, the
+    /// weights trained here if any) as a transformers + accelerate project, zipped.
+    ExportProject {
+        form: TrainForm,
+        /// Copy the user's own data into the project only up to this many bytes; over it the
+        /// worker asks (`Event::ProjectDataTooLarge`) instead.
+        max_data_bytes: u64,
+    },
     /// Empty the Cache API store of Hub downloads.
     ClearCache,
     /// Panic in the worker (`?debug=1`): the page must survive it and start a new worker.
@@ -368,6 +376,17 @@ pub enum Event {
     /// The files come as `Blob`s beside the message, in this order.
     Exported {
         files: Vec<ExportedFile>,
+    },
+    /// The project zip (one `Blob` beside the message), what it holds, and the lines that run it.
+    ProjectExported {
+        zip: ExportedFile,
+        files: Vec<ExportedFile>,
+        launch: Vec<String>,
+    },
+    /// The own data files are larger than the page allowed: it asks before copying them in.
+    ProjectDataTooLarge {
+        bytes: u64,
+        limit: u64,
     },
     CacheCleared {
         entries: usize,

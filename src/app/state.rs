@@ -74,11 +74,26 @@ pub struct TrainState {
     pub log: RwSignal<Vec<LogEntry>>,
     /// The backend of the run, and why: ("webgpu", "WebGPU: SwiftShader ...").
     pub backend: RwSignal<Option<(String, String)>>,
+    /// The `TrainingArguments` form: what Start trains with and what the project export takes.
+    pub form: RwSignal<TrainForm>,
 }
 
 #[derive(Clone, Copy)]
 pub struct ExportState {
     pub files: RwSignal<Vec<(ExportedFile, String)>>,
+    /// The project zip (its object URL), what it holds, and the launch lines.
+    pub project: RwSignal<Option<ProjectZip>>,
+    /// Own data over the limit: (bytes, limit), until the user decides.
+    pub project_ask: RwSignal<Option<(u64, u64)>>,
+    pub project_busy: RwSignal<bool>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProjectZip {
+    pub zip: ExportedFile,
+    pub url: String,
+    pub files: Vec<ExportedFile>,
+    pub launch: Vec<String>,
 }
 
 /// Everything, provided as context by the app.
@@ -142,11 +157,15 @@ impl AppState {
                 steps: RwSignal::new(Vec::new()),
                 log: RwSignal::new(Vec::new()),
                 backend: RwSignal::new(None),
+                form: RwSignal::new(TrainForm::default()),
             },
             predictions: RwSignal::new(None),
             pair: RwSignal::new(None),
             export: ExportState {
                 files: RwSignal::new(Vec::new()),
+                project: RwSignal::new(None),
+                project_ask: RwSignal::new(None),
+                project_busy: RwSignal::new(false),
             },
         }
     }
@@ -230,17 +249,40 @@ impl AppState {
                     .map(|b| web_sys::Url::create_object_url_with_blob(b).unwrap_or_default());
                 self.export.files.set(files.into_iter().zip(urls).collect());
             }
+            Event::ProjectExported { zip, files, launch } => {
+                if let Some(old) = self.export.project.get_untracked() {
+                    let _ = web_sys::Url::revoke_object_url(&old.url);
+                }
+                let url = blobs
+                    .first()
+                    .and_then(|b| web_sys::Url::create_object_url_with_blob(b).ok())
+                    .unwrap_or_default();
+                self.export.project_busy.set(false);
+                self.export.project_ask.set(None);
+                self.export.project.set(Some(ProjectZip {
+                    zip,
+                    url,
+                    files,
+                    launch,
+                }));
+            }
+            Event::ProjectDataTooLarge { bytes, limit } => {
+                self.export.project_busy.set(false);
+                self.export.project_ask.set(Some((bytes, limit)));
+            }
             Event::CacheCleared { entries } => {
                 self.notify("info", format!("Cleared {entries} cached downloads."))
             }
             Event::Error { during, message } => {
                 self.model.busy.set(false);
                 self.data.busy.set(false);
+                self.export.project_busy.set(false);
                 self.notify("error", format!("{during}: {message}"));
             }
             Event::Panic { message } => {
                 self.model.busy.set(false);
                 self.data.busy.set(false);
+                self.export.project_busy.set(false);
                 self.worker_ready.set(false);
                 if matches!(
                     self.train.run.get_untracked(),

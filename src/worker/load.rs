@@ -9,7 +9,7 @@ use crate::web::read_file;
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 use web_sys::File;
-use wick_engine::data::{load_dataset, load_source, DatasetDict};
+use wick_engine::data::{load_dataset, load_source, DatasetDict, GLUE_REPO};
 use wick_engine::hub::{Hub, ModelFiles, Progress, Repo, RepoKind, Source};
 use wick_engine::tokenize::Tokenizer;
 
@@ -78,13 +78,13 @@ pub async fn model_from_hub(
     } else {
         format!("{repo}@{revision}")
     };
-    let source =
-        Source::Hub(Repo::new(&hub.endpoint, &id, RepoKind::Model).map_err(|e| e.to_string())?);
+    let origin = Repo::new(&hub.endpoint, &id, RepoKind::Model).map_err(|e| e.to_string())?;
+    let source = Source::Hub(origin.clone());
     let mut downloads = Downloads::new("checkpoint");
     let files = ModelFiles::load(&hub, &source, &mut |p| downloads.report(p))
         .await
         .map_err(|e| e.to_string())?;
-    install_model(s, repo.to_string(), files)
+    install_model(s, repo.to_string(), files, Some(origin))
 }
 
 pub async fn model_from_files(
@@ -100,12 +100,17 @@ pub async fn model_from_files(
     let files = ModelFiles::load(&hub, &source, &mut |_| {})
         .await
         .map_err(|e| e.to_string())?;
-    install_model(s, "local files".into(), files)
+    install_model(s, "local files".into(), files, None)
 }
 
 /// Keep the checkpoint and its tokenizer, build the model with a fresh head (as many labels as
 /// the data set has, else the course's two) and report how loading went.
-fn install_model(s: &Session, name: String, files: ModelFiles) -> Result<(), String> {
+fn install_model(
+    s: &Session,
+    name: String,
+    files: ModelFiles,
+    hub: Option<Repo>,
+) -> Result<(), String> {
     let tokenizer = Tokenizer::from_model_files(
         files.tokenizer_json.as_bytes(),
         files.config_json.as_bytes(),
@@ -117,6 +122,7 @@ fn install_model(s: &Session, name: String, files: ModelFiles) -> Result<(), Str
     *s.checkpoint.borrow_mut() = Some(Checkpoint {
         files: files.clone(),
         tokenizer: Rc::new(tokenizer),
+        hub,
     });
     *s.mapped.borrow_mut() = None;
     let report = training::fresh_model(s)?;
@@ -133,7 +139,10 @@ pub async fn glue(s: &Session, settings: &HubSettings, task: &str) -> Result<(),
     let data = load_dataset(&hub, &format!("glue/{task}"), &mut |p| downloads.report(p))
         .await
         .map_err(|e| e.to_string())?;
-    install_data(s, format!("glue/{task}"), data)
+    let repo = Repo::new(&hub.endpoint, GLUE_REPO, RepoKind::Dataset).map_err(|e| e.to_string())?;
+    install_data(s, format!("glue/{task}"), data)?;
+    *s.data_hub.borrow_mut() = Some((repo, Some(task.to_string())));
+    Ok(())
 }
 
 /// The user's files, one per split: renamed `{split}.{ext}` so the loader knows the split,
@@ -174,7 +183,9 @@ pub async fn dataset_files(
     data.map_columns(&mapping, &files)
         .map_err(|e| e.to_string())?;
     let title = names.join(", ");
-    install_data(s, title, data)
+    install_data(s, title, data)?;
+    *s.data_hub.borrow_mut() = None;
+    Ok(())
 }
 
 fn install_data(s: &Session, name: String, data: DatasetDict) -> Result<(), String> {

@@ -9,6 +9,7 @@
 mod backend;
 mod load;
 mod pipeline;
+mod project;
 mod session;
 mod training;
 mod views;

@@ -13,7 +13,7 @@ use std::rc::Rc;
 use web_sys::File;
 use wick_engine::backend::NamedTensor;
 use wick_engine::data::DatasetDict;
-use wick_engine::hub::ModelFiles;
+use wick_engine::hub::{ModelFiles, Repo};
 use wick_engine::tokenize::{TokenizedSplit, Tokenizer};
 use wick_engine::train::{Trainer, TrainerState};
 use wick_webgpu::AnyBackend;
@@ -28,11 +28,12 @@ pub struct Control {
     pub lose_gpu: Cell<bool>,
 }
 
-/// A loaded checkpoint: its files (a fresh model is built from them for each run) and its
-/// tokenizer.
+/// A loaded checkpoint: its files (a fresh model is built from them for each run), its
+/// tokenizer, and the Hub repo it came from (`None`: the user's files).
 pub struct Checkpoint {
     pub files: Rc<ModelFiles>,
     pub tokenizer: Rc<Tokenizer>,
+    pub hub: Option<Repo>,
 }
 
 /// The model the Evaluate, Try it and Export panels use: the checkpoint with a fresh head
@@ -55,6 +56,8 @@ pub struct Session {
     pub control: Control,
     pub checkpoint: RefCell<Option<Checkpoint>>,
     pub data: RefCell<Option<Rc<DatasetDict>>>,
+    /// The Hub repo and config the data set came from (`None`: the user's files).
+    pub data_hub: RefCell<Option<(Repo, Option<String>)>>,
     /// `raw_datasets.map(tokenize_function, batched=True)`: every split, tokenized.
     pub mapped: RefCell<Option<Rc<Vec<(String, TokenizedSplit)>>>>,
     pub model: RefCell<Option<Model>>,
@@ -118,6 +121,10 @@ impl Session {
             Command::Predict { split } => training::predict(self, &split).await,
             Command::TryPair { a, b } => training::try_pair(self, &a, &b).await,
             Command::Export => training::export(self).await,
+            Command::ExportProject {
+                form,
+                max_data_bytes,
+            } => super::project::export(self, &form, max_data_bytes).await,
             Command::ClearCache => {
                 let entries = web::fetch::clear_cache().await?;
                 post(&Event::CacheCleared { entries }, &[]);
@@ -177,6 +184,7 @@ fn label(cmd: &Command) -> String {
         Command::Predict { split } => format!("predicting on {split}"),
         Command::TryPair { .. } => "classifying the pair".into(),
         Command::Export => "exporting".into(),
+        Command::ExportProject { .. } => "exporting the project".into(),
         Command::ClearCache => "clearing the cache".into(),
         Command::Pause | Command::Resume | Command::Stop | Command::LoseGpu => {
             "controlling the run".into()

@@ -12,7 +12,7 @@ use serde_json::{json, Map, Value};
 use wick_engine::backend::{Backend, NamedTensor};
 use wick_engine::collate::DataCollatorWithPadding;
 use wick_engine::data::DatasetDict;
-use wick_engine::export::{save_pretrained, ExportInputs};
+use wick_engine::export::{save_pretrained, ExportFile, ExportInputs};
 use wick_engine::hub::ModelFiles;
 use wick_engine::metrics::{argmax_rows, class_ids, confusion_matrix, glue_metrics};
 use wick_engine::model::{load_checkpoint, CpuBackend, LoadReport, ModelConfig};
@@ -83,7 +83,7 @@ fn checkpoint(
     Ok((config, weights, report))
 }
 
-fn training_arguments(f: &TrainForm) -> Result<TrainingArguments, String> {
+pub fn training_arguments(f: &TrainForm) -> Result<TrainingArguments, String> {
     let eval_strategy: IntervalStrategy = f.eval_strategy.parse().map_err(err)?;
     let args = TrainingArguments {
         output_dir: "wick-browser".into(),
@@ -425,26 +425,34 @@ pub async fn try_pair(s: &Session, a: &str, b: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// `trainer.save_model()` files and `trainer_state.json` (the log history), as Blobs.
-pub async fn export(s: &Session) -> Result<(), String> {
+/// The session's model in `save_pretrained` layout, and whether a run trained it.
+pub async fn saved_model(s: &Session) -> Result<(Vec<ExportFile>, bool), String> {
     let files = s.files()?;
     let tokenizer = s.tokenizer()?;
-    let (weights, config, history, step, epoch) = {
+    let (weights, config, trained) = {
         let mut guard = s.model_mut()?;
         let model = guard.as_mut().ok_or("load a checkpoint first (panel 1)")?;
         let weights = model.trainer.backend.weights().await.map_err(err)?;
-        let state = model.trainer.state();
-        let history: Vec<Value> = state.log_history.iter().map(history_entry).collect();
         (
             weights,
             model.trainer.backend.config().clone(),
-            history,
-            state.global_step,
-            state.epoch,
+            model.trained,
         )
     };
     let inputs = ExportInputs::from_checkpoint(&config, &weights, &files, &tokenizer);
-    let mut out = save_pretrained(&inputs).map_err(err)?;
+    Ok((save_pretrained(&inputs).map_err(err)?, trained))
+}
+
+/// `trainer.save_model()` files and `trainer_state.json` (the log history), as Blobs.
+pub async fn export(s: &Session) -> Result<(), String> {
+    let (mut out, _) = saved_model(s).await?;
+    let (history, step, epoch) = {
+        let guard = s.model_mut()?;
+        let model = guard.as_ref().ok_or("load a checkpoint first (panel 1)")?;
+        let state = model.trainer.state();
+        let history: Vec<Value> = state.log_history.iter().map(history_entry).collect();
+        (history, state.global_step, state.epoch)
+    };
     let state = json!({ "global_step": step, "epoch": epoch, "log_history": history });
     let state = serde_json::to_vec_pretty(&state).map_err(|e| e.to_string())?;
     out.push(("trainer_state.json".into(), state));

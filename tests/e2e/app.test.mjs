@@ -188,6 +188,14 @@ async function ownFilesAndErrors(page, dir) {
   expect(await page.locator('#mapped svg').count() > 0, 'a histogram of sequence lengths');
   await shot(page, 'dataset', 'dataset-own-files');
 
+  // A project with the user's own data: over the allowance, the page asks before copying it in.
+  await page.fill('#project-max-mb', '0');
+  await page.locator('#project-max-mb').dispatchEvent('change');
+  await page.click('#project-export');
+  await waitFor(page, '#project-ask', 'asking before copying own data into the project');
+  await page.click('#project-copy-anyway');
+  await waitFor(page, '#project-files li:has-text("wick-project/data/train.jsonl")', 'the project with own data');
+
   // A label column that is not there: the message names the file, the line and the columns.
   await page.fill('#map-label', 'gold');
   await page.click('#data-files-load');
@@ -203,6 +211,21 @@ async function ownFilesAndErrors(page, dir) {
   await expectError(page, 'worker crashed', 'a panic in the worker');
   await waitFor(page, '#worker-status.ok', 'a new worker after the crash', MINUTE);
   expect(await page.locator('#train-log').count() > 0, 'the page keeps what it showed');
+}
+
+/// "Run it on a GPU server": the zip goes to DIR/wick-project.zip (run.sh runs its train.py
+/// with PyTorch); the page shows the launch lines, with Wick's effective batch on 2 processes.
+async function exportProject(page) {
+  await page.click('#project-export');
+  await waitFor(page, '#project-download', 'exporting the project');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#project-download')]);
+  await download.saveAs(path.join(out, 'wick-project.zip'));
+  const launch = await page.locator('#project-launch').innerText();
+  expect(launch.includes('torchrun --nproc_per_node 2 train.py --per-device-train-batch-size 4')
+    && launch.includes('python train.py --from-wick-weights'), `launch lines: ${launch}`);
+  const files = await page.locator('#project-files li').allInnerTexts();
+  expect(files.some((f) => f.includes('wick-project/wick_model/model.safetensors')), `the trained weights: ${files}`);
+  result.project_launch = launch;
 }
 
 /// Per-step losses of the last run, from the log table (full values in data-loss).
@@ -305,6 +328,7 @@ async function main() {
       const name = await link.getAttribute('download');
       await download.saveAs(path.join(out, 'export', name));
     }
+    await exportProject(page);
     await shot(page, 'export');
     await accessible(page, 'export');
     // A projector's dark scheme: the same checks on every colour.

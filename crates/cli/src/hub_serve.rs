@@ -5,6 +5,8 @@
 //!   read `DIR/{the URL path}` when that file exists (a folder that mirrors the URLs), else
 //!   `DIR/{repo}/{path}` or `DIR/datasets/{repo}/{path}` (a folder of downloaded repos; the
 //!   revision is ignored).
+//! - `/api/...`: the repo info and folder listings Python's `datasets` and `transformers` ask
+//!   for first (`hub_api`), so an exported project runs against this server too;
 //! - GET, HEAD and single `Range: bytes=` requests; CORS for any origin (with preflight);
 //!   `Cross-Origin-Resource-Policy: cross-origin` so a cross-origin isolated page may load it.
 //! - `--app DIST` also serves the built web app at `/` with the COOP/COEP headers that make
@@ -106,6 +108,7 @@ impl Server {
 struct Request {
     method: String,
     path: String,
+    query: String,
     range: Option<String>,
 }
 
@@ -119,7 +122,9 @@ fn read_request(stream: &TcpStream) -> std::io::Result<Option<Request>> {
     let (Some(method), Some(target)) = (parts.next(), parts.next()) else {
         return Ok(None);
     };
-    let path = target.split(['?', '#']).next().unwrap_or("/").to_string();
+    let target = target.split('#').next().unwrap_or("/");
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    let (path, query) = (path.to_string(), query.to_string());
     let mut range = None;
     loop {
         let mut header = String::new();
@@ -135,6 +140,7 @@ fn read_request(stream: &TcpStream) -> std::io::Result<Option<Request>> {
     Ok(Some(Request {
         method: method.to_string(),
         path,
+        query,
         range,
     }))
 }
@@ -168,6 +174,22 @@ fn handle(mut stream: TcpStream, root: &Path, app: Option<&Path>) -> std::io::Re
             head,
         );
     };
+    if let Some(reply) = crate::hub_api::respond(root, &path, &req.query) {
+        let reason = if reply.status == 200 {
+            "OK"
+        } else {
+            "Not Found"
+        };
+        let headers = [("Content-Type", "application/json".to_string())];
+        return respond(
+            &mut stream,
+            reply.status,
+            reason,
+            &headers,
+            &reply.body,
+            head,
+        );
+    }
     let (file, isolated) = match (hub_file(root, &path), app) {
         (Some(file), _) => (Some(file), false),
         (None, Some(app)) if !path.contains("/resolve/") => (app_file(app, &path), true),
@@ -187,14 +209,21 @@ fn handle(mut stream: TcpStream, root: &Path, app: Option<&Path>) -> std::io::Re
     send_file(&mut stream, &file, req.range.as_deref(), head, isolated)
 }
 
-/// The file behind a Hub URL path, if any.
+/// The file behind a Hub URL path, if any: the URL's own path, else the file in the repo's
+/// folder, else in its `resolve/main` (a URL-mirroring folder asked at another revision, such
+/// as the commit the API names).
 pub fn hub_file(root: &Path, url_path: &str) -> Option<PathBuf> {
     let rel = safe_relative(url_path)?;
     let (repo, rest) = rel.split_once("/resolve/")?;
     let (_revision, file) = rest.split_once('/')?;
-    [root.join(&rel), root.join(repo).join(file)]
-        .into_iter()
-        .find(|p| p.is_file())
+    let repo = root.join(repo);
+    [
+        root.join(&rel),
+        repo.join(file),
+        repo.join("resolve/main").join(file),
+    ]
+    .into_iter()
+    .find(|p| p.is_file())
 }
 
 /// A file of the web app: `/` is `index.html`.
@@ -294,6 +323,8 @@ fn send_file(
         ("Content-Type", content_type(path).to_string()),
         ("ETag", format!("\"{len:x}-{mtime:x}\"")),
         ("Accept-Ranges", "bytes".to_string()),
+        // Python's huggingface_hub needs the commit of what it downloads.
+        ("X-Repo-Commit", crate::hub_api::COMMIT.to_string()),
     ];
     if isolated {
         headers.push(("Cross-Origin-Opener-Policy", "same-origin".into()));

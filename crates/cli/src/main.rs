@@ -5,6 +5,8 @@ mod batches;
 mod bench;
 mod common;
 mod evaluate;
+mod export_project;
+mod hub_api;
 mod hub_serve;
 mod inspect;
 mod predict;
@@ -40,6 +42,9 @@ enum Command {
     Evaluate(evaluate::Args),
     /// Classify your own sentence or pair with a trained model.
     Predict(predict::Args),
+    /// The run as a folder that trains with transformers' Trainer on a GPU server (one or many
+    /// GPUs: accelerate, torchrun) or the CPU; takes `train`'s arguments.
+    ExportProject(export_project::Args),
     /// Training speed (examples/s, tokens/s) next to PyTorch's.
     Bench(bench::Args),
     /// Serve a local folder with the Hub's URL paths (classrooms, offline use, tests).
@@ -55,6 +60,7 @@ fn main() -> ExitCode {
         Command::Train(args) => train::run(&cli.global, args),
         Command::Evaluate(args) => evaluate::run(&cli.global, args),
         Command::Predict(args) => predict::run(&cli.global, args),
+        Command::ExportProject(args) => export_project::run(&cli.global, args),
         Command::Bench(args) => bench::run(&cli.global, args),
         Command::Hub(args) => hub_serve::run(&cli.global, args),
     };

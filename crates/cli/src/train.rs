@@ -67,7 +67,7 @@ pub struct Args {
 }
 
 impl Args {
-    fn training_arguments(&self) -> Result<TrainingArguments> {
+    pub fn training_arguments(&self) -> Result<TrainingArguments> {
         let args = TrainingArguments {
             output_dir: self.output_dir.display().to_string(),
             learning_rate: self.lr,

@@ -3,7 +3,7 @@
 //!
 //! The flow follows the course's chapter 3:
 //! `hub` -> `data` -> `tokenize` -> `collate` -> `model` (a `backend::Backend`) -> `train`
-//! -> `metrics` -> `export`.
+//! -> `metrics` -> `export` (and `project`: the run as a transformers + accelerate folder).
 
 pub mod backend;
 pub mod collate;
@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod model;
 pub mod optim;
 pub mod parallel;
+pub mod project;
 pub mod rng;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod testing;

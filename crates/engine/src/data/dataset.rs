@@ -191,13 +191,14 @@ impl DatasetDict {
     }
     /// `validation`, else the first `validation_*` split (MNLI: `validation_matched`).
     pub fn validation(&self) -> Option<&Dataset> {
-        self.split("validation").or_else(|| {
-            let mut v = self
-                .splits
-                .iter()
-                .filter(|(n, _)| n.starts_with("validation"));
-            v.next().map(|(_, d)| d)
-        })
+        self.split(self.validation_name()?)
+    }
+    /// The name of the split [`DatasetDict::validation`] returns.
+    pub fn validation_name(&self) -> Option<&str> {
+        let names = self.split_names();
+        let exact = names.iter().find(|n| **n == "validation");
+        let first = names.iter().find(|n| n.starts_with("validation"));
+        exact.or(first).copied()
     }
     pub fn glue_task(&self) -> Option<&'static GlueTask> {
         GlueTask::get(self.task.as_deref()?)
