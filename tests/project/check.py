@@ -7,7 +7,7 @@
   label that Wick gives (`wick batches`, unpadded by the attention mask);
 - the evaluation `--from-wick-weights` runs before training (wick_results.json), in one process
   and in two (torchrun), equals `wick evaluate` on the same weights within 1e-4;
-- the one-process and the two-process (torchrun) runs reached their 20 steps and wrote
+- the one-process and the two-process (torchrun) runs reached their steps (WICK_PROJECT_STEPS, 4 by default) and wrote
   trainer_state.json.
 Exits 1 with what differs.
 """
@@ -16,6 +16,8 @@ import os
 import sys
 
 TOLERANCE = 1e-4
+# The Python runs' steps (run.sh passes the same number to train.py --max-steps).
+STEPS = int(os.environ.get("WICK_PROJECT_STEPS", "4"))
 
 
 def load(path):
@@ -90,8 +92,8 @@ def main(work):
         except (OSError, KeyError, ValueError) as e:
             problems.append(f"{name}: {e}")
             continue
-        if numbers[name]["global_step"] != 20:
-            problems.append(f"{name}: {numbers[name]['global_step']} steps, expected 20")
+        if numbers[name]["global_step"] != STEPS:
+            problems.append(f"{name}: {numbers[name]['global_step']} steps, expected {STEPS}")
     batch = [l.strip() for l in open(os.path.join(work, "ddp.log")) if l.startswith("effective batch")]
     numbers["ddp_effective_batch"] = batch[0] if batch else None
     if not batch or "4 per device x 2 processes x 1 accumulation = 8 (Wick's: 8)" not in batch[0]:

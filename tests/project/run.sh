@@ -6,13 +6,14 @@
 #  2. the folder's Python compiles, and `train.py --help` runs without torch;
 #  3. `train.py --preview 16`: the first 16 rows' input_ids, token_type_ids, attention_mask and
 #     label equal Wick's (`wick batches`);
-#  4. `train.py --from-wick-weights --max-steps 20`, one process: its first evaluation equals
+#  4. `train.py --from-wick-weights --max-steps N`, one process: its first evaluation equals
 #     `wick evaluate` on the trained weights within 1e-4; it writes trainer_state.json;
 #  5. the printed `torchrun --nproc_per_node 2 train.py --per-device-train-batch-size 4`
-#     --from-wick-weights for 20 steps: DDP over gloo, two CPU processes, Wick's effective batch
+#     --from-wick-weights for N steps: DDP over gloo, two CPU processes, Wick's effective batch
 #     of 8; its first evaluation (split over the processes) equals `wick evaluate` too (a loss
 #     counted once per process, not twice); writes trainer_state.json.
 # check.py compares and prints the runs' numbers (steps, losses, metrics, seconds) as JSON.
+# N is WICK_PROJECT_STEPS (default 4: CI pays for two full evaluations a run, not for steps).
 # WICK_PROJECT_DIR keeps the work folder (default: a fresh temporary one); WICK_BIN skips the build.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -38,6 +39,7 @@ fi
 # Python's caches (datasets' Arrow files) stay in the work folder.
 export HF_HOME="$work/hf" HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 unset HF_ENDPOINT
+export WICK_PROJECT_STEPS="${WICK_PROJECT_STEPS:-4}"
 
 "$wick" train --model "$model" --data "$mrpc" --max-steps 10 --logging-steps 5 \
   --eval-strategy no --seed 42 --output-dir "$work/wick_out" > "$work/wick_train.txt"
@@ -57,14 +59,14 @@ runpy.run_path('train.py', run_name='__main__')" > "$work/help.txt"
 
 "$python" train.py --preview 16 > "$work/preview.jsonl" 2> "$work/preview.log"
 start=$(date +%s.%N)
-"$python" train.py --from-wick-weights --max-steps 20 --output-dir "$work/one" > "$work/one.log" 2>&1 \
+"$python" train.py --from-wick-weights --max-steps "$WICK_PROJECT_STEPS" --output-dir "$work/one" > "$work/one.log" 2>&1 \
   || { tail -30 "$work/one.log"; exit 1; }
 end=$(date +%s.%N); echo "$start $end" > "$work/one.time"
 start=$(date +%s.%N)
 # The launch line export-project printed: a per-device batch of 4 keeps Wick's 8 rows a step.
 grep -q "torchrun --nproc_per_node 2 train.py --per-device-train-batch-size 4" "$work/export.txt"
 "$python" -m torch.distributed.run --nproc_per_node 2 train.py --per-device-train-batch-size 4 \
-  --from-wick-weights --max-steps 20 --output-dir "$work/ddp" \
+  --from-wick-weights --max-steps "$WICK_PROJECT_STEPS" --output-dir "$work/ddp" \
   > "$work/ddp.log" 2>&1 || { tail -30 "$work/ddp.log"; exit 1; }
 end=$(date +%s.%N); echo "$start $end" > "$work/ddp.time"
 cd "$root"
