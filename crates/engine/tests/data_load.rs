@@ -46,7 +46,7 @@ fn csv_folder_named_by_split() {
     .unwrap();
     std::fs::write(dir.join("dev.csv"), "text,label\ne,pos\n").unwrap();
     std::fs::write(dir.join("README.md"), "not data").unwrap();
-    let dict = load(&dir).unwrap();
+    let dict = load(dir).unwrap();
     assert_eq!(rows(&dict), [("train", 3), ("validation", 1)]);
     assert_eq!(dict.task, None);
     assert_eq!(dict.label_names().unwrap(), ["neg", "pos"]);
@@ -67,7 +67,7 @@ fn string_labels_mean_the_same_class_in_every_split() {
         "{\"text\":\"c\",\"label\":\"a_class\"}\n{\"text\":\"d\",\"label\":\"c_class\"}\n",
     )
     .unwrap();
-    let dict = load(&dir).unwrap();
+    let dict = load(dir).unwrap();
     assert_eq!(
         dict.label_names().unwrap(),
         ["a_class", "b_class", "c_class"]
@@ -177,7 +177,7 @@ fn errors_name_the_file_and_line() {
     let tmp = temp_dir();
     let empty = tmp.path();
     std::fs::write(empty.join("notes.txt"), "x").unwrap();
-    let err = load(&empty).unwrap_err();
+    let err = load(empty).unwrap_err();
     assert!(err.to_string().contains("no data files"), "{err}");
     let err =
         pollster::block_on(load_dataset(&hub(), "./no/such/folder", &mut |_| {})).unwrap_err();
