@@ -19,6 +19,8 @@ pub struct Settings {
     pub token: RwSignal<String>,
     /// `?debug=1`: show test controls (simulate a lost GPU).
     pub debug: bool,
+    /// Every setting a class link can carry, as the page started (`class_link`).
+    pub defaults: StoredValue<Vec<(String, String)>>,
 }
 
 impl Settings {
@@ -33,6 +35,9 @@ impl Settings {
 
 #[derive(Clone, Copy)]
 pub struct ModelState {
+    /// The Hub repository and revision to load.
+    pub repo: RwSignal<String>,
+    pub revision: RwSignal<String>,
     pub downloads: RwSignal<Vec<Download>>,
     pub card: RwSignal<Option<ModelCard>>,
     pub busy: RwSignal<bool>,
@@ -40,6 +45,10 @@ pub struct ModelState {
 
 #[derive(Clone, Copy)]
 pub struct DataState {
+    /// The GLUE task to load, or the user's own files (with `mapping`) when `own_files`.
+    pub task: RwSignal<String>,
+    pub own_files: RwSignal<bool>,
+    pub mapping: RwSignal<ColumnMapping>,
     pub downloads: RwSignal<Vec<Download>>,
     pub view: RwSignal<Option<DatasetView>>,
     pub rows: RwSignal<Option<RowsView>>,
@@ -55,6 +64,8 @@ pub struct TokState {
 
 #[derive(Clone, Copy)]
 pub struct TrainState {
+    /// The Train panel's `TrainingArguments`.
+    pub form: RwSignal<TrainForm>,
     pub run: RwSignal<RunState>,
     pub total_steps: RwSignal<u64>,
     pub progress: RwSignal<Option<Progress>>,
@@ -93,15 +104,25 @@ impl AppState {
                 hub: RwSignal::new(hub),
                 token: RwSignal::new(String::new()),
                 debug,
+                defaults: StoredValue::new(Vec::new()),
             },
             notices: RwSignal::new(Vec::new()),
             worker_ready: RwSignal::new(false),
             model: ModelState {
+                repo: RwSignal::new(crate::panels::checkpoint::QUICK_PICKS[0].0.to_string()),
+                revision: RwSignal::new("main".to_string()),
                 downloads: RwSignal::new(Vec::new()),
                 card: RwSignal::new(None),
                 busy: RwSignal::new(false),
             },
             data: DataState {
+                task: RwSignal::new("mrpc".to_string()),
+                own_files: RwSignal::new(false),
+                mapping: RwSignal::new(ColumnMapping {
+                    text_a: "sentence1".into(),
+                    text_b: "sentence2".into(),
+                    label: "label".into(),
+                }),
                 downloads: RwSignal::new(Vec::new()),
                 view: RwSignal::new(None),
                 rows: RwSignal::new(None),
@@ -114,6 +135,7 @@ impl AppState {
             },
             batches: RwSignal::new(None),
             train: TrainState {
+                form: RwSignal::new(TrainForm::default()),
                 run: RwSignal::new(RunState::Idle),
                 total_steps: RwSignal::new(0),
                 progress: RwSignal::new(None),

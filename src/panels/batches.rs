@@ -1,7 +1,7 @@
 //! 4. Batches: `DataCollatorWithPadding` pads each batch to its own longest row. The grid
 //! shows tokens by position with the padding visible; the numbers say what that saves.
 
-use super::{parse_or, use_app, Panel};
+use super::{parse_or, use_app, Panel, Scroll};
 use crate::protocol::{BatchView, Command};
 use leptos::prelude::*;
 
@@ -21,8 +21,14 @@ pub fn Batches() -> impl IntoView {
             <p class="explain">
                 "Dynamic padding: " <code>"DataCollatorWithPadding"</code>
                 " pads every batch to the longest row " <em>"of that batch"</em>
-                ", not of the whole data set. Grey cells are " <code>"[PAD]"</code>
+                ", not of the whole data set. Hatched grey cells are " <code>"[PAD]"</code>
                 " (attention_mask 0); the model ignores them."
+            </p>
+            <p class="cell-legend">
+                <span class="cell seg0">"sentence A"</span>
+                <span class="cell seg1">"sentence B (underlined)"</span>
+                <span class="cell pad">"[PAD]"</span>
+                <span class="cell label">"label"</span>
             </p>
             <div class="row">
                 <label>"batch size " <input type="number" min="1" size="4" prop:value=move || batch_size.get()
@@ -78,7 +84,7 @@ fn Grid(n: usize, batch: BatchView) -> impl IntoView {
     view! {
         <div class="grid">
             <h4>{format!("batch {n}: {} × {seq}", batch.tokens.len())}</h4>
-            <div class="scroll"><table class="batch">{rows}</table></div>
+            <Scroll label=format!("batch {n}")><table class="batch">{rows}</table></Scroll>
         </div>
     }
 }

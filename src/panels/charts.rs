@@ -62,6 +62,30 @@ fn tick(v: f64) -> String {
     }
 }
 
+/// The chart in words, for screen readers: each series' first and last point.
+fn describe(title: &str, x_label: &str, series: &[Series]) -> String {
+    let parts: Vec<String> = series
+        .iter()
+        .filter_map(|s| {
+            let (first, last) = (s.points.first()?, s.points.last()?);
+            Some(format!(
+                "{}: {} points, {} {} to {}, from {} to {}",
+                s.name,
+                s.points.len(),
+                x_label,
+                tick(first.0),
+                tick(last.0),
+                tick(first.1),
+                tick(last.1)
+            ))
+        })
+        .collect();
+    match parts.is_empty() {
+        true => format!("{title}: no data yet"),
+        false => format!("{title}. {}.", parts.join("; ")),
+    }
+}
+
 /// A line chart of one or more series against a shared x axis (`x_label`: "step").
 #[component]
 pub fn LineChart(
@@ -96,8 +120,12 @@ pub fn LineChart(
             .iter()
             .enumerate()
             .map(|(i, s)| {
+                // The name in the ink colour (legible on any background), a swatch in the line's.
                 let y = TOP + 10.0 + 12.0 * i as f64;
-                view! { <text x=W - RIGHT - 4.0 y=y text-anchor="end" class="legend" fill=s.color>{s.name.clone()}</text> }
+                view! {
+                    <text x=W - RIGHT - 18.0 y=y text-anchor="end" class="legend">{s.name.clone()}</text>
+                    <line x1=W - RIGHT - 14.0 y1=y - 3.5 x2=W - RIGHT - 2.0 y2=y - 3.5 stroke=s.color stroke-width="3"/>
+                }
             })
             .collect::<Vec<_>>();
         view! {
@@ -118,7 +146,8 @@ pub fn LineChart(
     view! {
         <figure class="chart">
             <figcaption>{title}</figcaption>
-            <svg viewBox=format!("0 0 {W} {H}") preserveAspectRatio="none">{body}</svg>
+            <svg viewBox=format!("0 0 {W} {H}") preserveAspectRatio="none" role="img"
+                aria-label=move || series.with(|s| describe(title, x_label, s))>{body}</svg>
         </figure>
     }
 }
@@ -143,10 +172,22 @@ pub fn HistogramChart(counts: Vec<usize>, bin_width: usize, title: String) -> im
         })
         .collect::<Vec<_>>();
     let last = counts.len() * bin_width;
+    let peak = counts
+        .iter()
+        .enumerate()
+        .max_by_key(|&(_, c)| *c)
+        .map_or(0, |(i, _)| i);
+    let summary = format!(
+        "{title}: {} rows in bins of {bin_width} tokens from 0 to {last}; the most, {}, at {}–{} tokens.",
+        counts.iter().sum::<usize>(),
+        counts.get(peak).copied().unwrap_or(0),
+        peak * bin_width,
+        ((peak + 1) * bin_width).saturating_sub(1)
+    );
     view! {
         <figure class="chart">
             <figcaption>{title}</figcaption>
-            <svg viewBox=format!("0 0 {W} {H}") preserveAspectRatio="none">
+            <svg viewBox=format!("0 0 {W} {H}") preserveAspectRatio="none" role="img" aria-label=summary>
                 <g class="axes">
                     <line x1=LEFT y1=H - BOTTOM x2=W - RIGHT y2=H - BOTTOM/>
                     <text x=LEFT - 4.0 y=TOP + 8.0 text-anchor="end">{top as u64}</text>

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 /// Small checkpoints first: they train in minutes in a browser.
-const QUICK_PICKS: &[(&str, &str)] = &[
+pub const QUICK_PICKS: &[(&str, &str)] = &[
     (
         "google-bert/bert-base-uncased",
         "BERT base (110M, the course's)",
@@ -24,10 +24,7 @@ const QUICK_PICKS: &[(&str, &str)] = &[
 #[component]
 pub fn Checkpoint() -> impl IntoView {
     let (state, link) = use_app();
-    let repo = RwSignal::new(
-        crate::app::url_param("model").unwrap_or_else(|| QUICK_PICKS[0].0.to_string()),
-    );
-    let revision = RwSignal::new("main".to_string());
+    let (repo, revision) = (state.model.repo, state.model.revision);
     let busy = state.model.busy;
     let load = move || {
         busy.set(true);
@@ -69,7 +66,7 @@ pub fn Checkpoint() -> impl IntoView {
                         on:input=move |ev| repo.set(event_target_value(&ev))/>
                 </label>
                 <label>" revision "
-                    <input type="text" size="8" prop:value=move || revision.get()
+                    <input id="model-revision" type="text" size="8" prop:value=move || revision.get()
                         on:input=move |ev| revision.set(event_target_value(&ev))/>
                 </label>
                 <button id="model-load" disabled=move || busy.get() on:click=move |_| load()>

@@ -1,7 +1,7 @@
 //! 2. Dataset: `load_dataset("glue", "mrpc")` from the Hub's parquet files, or the user's own
 //! CSV/TSV/JSONL/parquet; splits, features and a row browser.
 
-use super::{use_app, Panel};
+use super::{use_app, Panel, Scroll};
 use crate::protocol::{ColumnMapping, Command, DatasetView, RowsView};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -14,7 +14,7 @@ use crate::protocol::ROWS_PER_PAGE as PAGE;
 #[component]
 pub fn Dataset() -> impl IntoView {
     let (state, link) = use_app();
-    let task = RwSignal::new("mrpc".to_string());
+    let task = state.data.task;
     let busy = state.data.busy;
     let load_glue = move || {
         busy.set(true);
@@ -34,7 +34,7 @@ pub fn Dataset() -> impl IntoView {
                 <label>"GLUE task "
                     <select id="glue-task" on:change=move |ev| task.set(event_target_value(&ev))>
                         {GLUE_TASKS.iter().map(|t| view! {
-                            <option value=*t selected=*t == "mrpc">{t.to_uppercase()}</option>
+                            <option value=*t prop:selected=move || task.get() == *t>{t.to_uppercase()}</option>
                         }).collect::<Vec<_>>()}
                     </select>
                 </label>
@@ -54,11 +54,7 @@ pub fn Dataset() -> impl IntoView {
 #[component]
 fn OwnFiles() -> impl IntoView {
     let (state, link) = use_app();
-    let mapping = RwSignal::new(ColumnMapping {
-        text_a: "sentence1".into(),
-        text_b: "sentence2".into(),
-        label: "label".into(),
-    });
+    let (mapping, own) = (state.data.mapping, state.data.own_files);
     let train = RwSignal::new_local(None::<web_sys::File>);
     let validation = RwSignal::new_local(None::<web_sys::File>);
     let pick = |slot: RwSignal<Option<web_sys::File>, LocalStorage>| {
@@ -107,7 +103,10 @@ fn OwnFiles() -> impl IntoView {
         }
     };
     view! {
-        <details class="own">
+        <details class="own" prop:open=move || own.get() on:toggle=move |ev| {
+            let open = ev.target().and_then(|t| js_sys::Reflect::get(&t, &"open".into()).ok());
+            own.set(open.and_then(|o| o.as_bool()).unwrap_or(false));
+        }>
             <summary>"…or your own CSV / TSV / JSON lines / parquet"</summary>
             <div class="row">
                 <label>"train " <input id="data-train" type="file" accept=".csv,.tsv,.jsonl,.json,.parquet" on:change=pick(train)/></label>
@@ -173,22 +172,22 @@ fn RowBrowser() -> impl IntoView {
             view! {
                 <div id="row-browser">
                     <div class="row">
-                        <select on:change=move |ev| goto(event_target_value(&ev), 0)>
+                        <select aria-label="split" on:change=move |ev| goto(event_target_value(&ev), 0)>
                             {splits.into_iter().map(|s| {
                                 let sel = s.name == r.split;
                                 view! { <option value=s.name.clone() selected=sel>{s.name.clone()}</option> }
                             }).collect::<Vec<_>>()}
                         </select>
-                        <button disabled={offset == 0} on:click=move |_| goto(split.clone(), offset.saturating_sub(PAGE))>"◀"</button>
+                        <button aria-label="previous rows" disabled={offset == 0} on:click=move |_| goto(split.clone(), offset.saturating_sub(PAGE))>"◀"</button>
                         <span>{format!(" rows {}–{} of {} ", offset, (offset + r.rows.len()).saturating_sub(1), total)}</span>
-                        <button disabled={offset + PAGE >= total} on:click=move |_| goto(split2.clone(), offset + PAGE)>"▶"</button>
+                        <button aria-label="next rows" disabled={offset + PAGE >= total} on:click=move |_| goto(split2.clone(), offset + PAGE)>"▶"</button>
                     </div>
-                    <table class="rows">
+                    <Scroll label="rows of the data set"><table class="rows">
                         <tr>{r.columns.iter().map(|c| view! { <th>{c.clone()}</th> }).collect::<Vec<_>>()}</tr>
                         {r.rows.iter().map(|row| view! {
                             <tr>{row.iter().map(|v| view! { <td>{v.clone()}</td> }).collect::<Vec<_>>()}</tr>
                         }).collect::<Vec<_>>()}
-                    </table>
+                    </table></Scroll>
                 </div>
             }
         })}

@@ -1,7 +1,7 @@
 //! 6. Evaluate: `trainer.predict(validation)`: logits, softmax, argmax against the gold label;
 //! the metric table per evaluation; the confusion matrix.
 
-use super::{use_app, Panel};
+use super::{use_app, Panel, Scroll};
 use crate::protocol::{Command, PredictionsView};
 use leptos::prelude::*;
 
@@ -56,7 +56,7 @@ fn MetricTable() -> impl IntoView {
             .filter(|k| !k.ends_with("runtime") && !k.contains("per_second"))
             .collect();
         Some(view! {
-            <table id="metric-table" class="metrics">
+            <Scroll label="evaluation metrics"><table id="metric-table" class="metrics">
                 <tr><th>"step"</th><th>"epoch"</th>{names.iter().map(|n| view! { <th>{n.clone()}</th> }).collect::<Vec<_>>()}</tr>
                 {evals.into_iter().map(|e| view! {
                     <tr><td class="num">{e.step}</td><td class="num">{format!("{:.2}", e.epoch)}</td>
@@ -65,7 +65,7 @@ fn MetricTable() -> impl IntoView {
                         view! { <td class="num">{v}</td> }
                     }).collect::<Vec<_>>()}</tr>
                 }).collect::<Vec<_>>()}
-            </table>
+            </table></Scroll>
         })
     }
 }
@@ -93,7 +93,7 @@ fn Predictions(p: PredictionsView) -> impl IntoView {
                     <td class="num">{format!("[{}]", fmt(&r.probs))}</td>
                     <td>{name(r.pred)}</td>
                     <td>{r.gold.map(&name).unwrap_or_default()}</td>
-                    <td>{match right { Some(true) => "✓", Some(false) => "✗", None => "" }}</td>
+                    <td>{match right { Some(true) => "✓ right", Some(false) => "✗ wrong", None => "" }}</td>
                 </tr>
             }
         })
@@ -107,12 +107,12 @@ fn Predictions(p: PredictionsView) -> impl IntoView {
     view! {
         <h3>{format!("Predictions on {} ({} rows): {metrics}", p.split, p.rows.len())}</h3>
         <div class="pred-grid">
-            <div class="tall">
+            <Scroll label="predictions" class="tall">
                 <table id="predictions" class="rows">
-                    <tr><th>"pair"</th><th>"logits"</th><th>"softmax"</th><th>"argmax"</th><th>"gold"</th><th></th></tr>
+                    <tr><th>"pair"</th><th>"logits"</th><th>"softmax"</th><th>"argmax"</th><th>"gold"</th><th>"argmax = gold?"</th></tr>
                     {rows}
                 </table>
-            </div>
+            </Scroll>
             <Confusion names=p.label_names.clone() m=p.confusion.clone()/>
         </div>
     }
@@ -125,15 +125,19 @@ fn Confusion(names: Vec<String>, m: Vec<Vec<usize>>) -> impl IntoView {
     }
     let top = m.iter().flatten().copied().max().unwrap_or(1).max(1) as f64;
     let label = |i: usize| names.get(i).cloned().unwrap_or_else(|| i.to_string());
+    // The shade says how many; the mark (and the outline) says right or wrong, for readers who
+    // do not see the colour.
     Some(view! {
         <table id="confusion" class="confusion">
+            <caption>"Confusion matrix: rows are the gold labels, columns the predictions; ✓ marks the right ones"</caption>
             <tr><th>"gold \\ predicted"</th>{(0..m.len()).map(|j| view! { <th>{label(j)}</th> }).collect::<Vec<_>>()}</tr>
             {m.iter().enumerate().map(|(i, row)| view! {
                 <tr><th>{label(i)}</th>
                 {row.iter().enumerate().map(|(j, &c)| {
-                    let alpha = 0.1 + 0.8 * c as f64 / top;
-                    let color = if i == j { format!("rgba(5,150,105,{alpha:.2})") } else { format!("rgba(220,38,38,{alpha:.2})") };
-                    view! { <td class="num" style:background=color>{c}</td> }
+                    let alpha = 0.1 + 0.5 * c as f64 / top;
+                    let (kind, mark) = if i == j { ("hit", "✓") } else { ("miss", "✗") };
+                    let color = format!("rgba(var(--{kind}-rgb), {alpha:.2})");
+                    view! { <td class=format!("num {kind}") style:background=color>{format!("{c} {mark}")}</td> }
                 }).collect::<Vec<_>>()}</tr>
             }).collect::<Vec<_>>()}
         </table>

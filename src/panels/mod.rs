@@ -29,6 +29,21 @@ pub fn Panel(id: &'static str, n: u32, title: &'static str, children: Children) 
     }
 }
 
+/// A box that scrolls wide or tall content inside the page, so the page itself never scrolls
+/// sideways. A named region with a tab stop: the keyboard reaches it and scrolls it with the arrows.
+#[component]
+pub fn Scroll(
+    #[prop(into)] label: String,
+    #[prop(optional)] class: &'static str,
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <div class=format!("scroll {class}") tabindex="0" role="region" aria-label=label>
+            {children()}
+        </div>
+    }
+}
+
 /// `1234567` -> `1.23 MB`.
 pub fn fmt_bytes(b: f64) -> String {
     match b {
@@ -68,11 +83,12 @@ pub fn parse_or<T: std::str::FromStr + Copy>(text: &str, fallback: T) -> T {
     text.trim().parse().unwrap_or(fallback)
 }
 
-/// Softmax probabilities and metric values as a bar: `width` in percent.
+/// Softmax probabilities and metric values as a bar: `width` in percent. Hidden from screen
+/// readers: every bar has its number in text beside it.
 #[component]
 pub fn Bar(#[prop(into)] fraction: Signal<f64>) -> impl IntoView {
     view! {
-        <div class="bar"><div class="fill"
+        <div class="bar" aria-hidden="true"><div class="fill"
             style:width=move || format!("{:.1}%", (fraction.get() * 100.0).clamp(0.0, 100.0))>
         </div></div>
     }

@@ -54,11 +54,15 @@ pub fn Tokenize() -> impl IntoView {
                 " (which sentence each token belongs to) and " <code>"attention_mask"</code> "."
             </p>
             <div class="row">
-                <input id="tok-a" type="text" size="60" prop:value=move || a.get() on:input=move |ev| a.set(event_target_value(&ev))/>
+                <label>"sentence A "
+                    <input id="tok-a" type="text" size="60" prop:value=move || a.get() on:input=move |ev| a.set(event_target_value(&ev))/>
+                </label>
             </div>
             <div class="row">
-                <input id="tok-b" type="text" size="60" placeholder="(second sentence, optional)"
-                    prop:value=move || b.get() on:input=move |ev| b.set(event_target_value(&ev))/>
+                <label>"sentence B "
+                    <input id="tok-b" type="text" size="60" placeholder="(optional)"
+                        prop:value=move || b.get() on:input=move |ev| b.set(event_target_value(&ev))/>
+                </label>
             </div>
             <div class="row">
                 <button id="tok-run" on:click=move |_| run()>"Tokenize"</button>

@@ -2,16 +2,19 @@
 //! progress, and live curves of the loss, the learning rate and the evaluation metrics.
 
 use super::charts::{LineChart, Series};
-use super::{fmt_duration, use_app, Bar, Panel};
+use super::{fmt_duration, use_app, Bar, Panel, Scroll};
 use crate::protocol::{Command, LogEntry, RunState, TrainForm};
 use leptos::prelude::*;
+
+/// The form's `backend` values: the page's "auto" and the CLI's two.
+pub const BACKENDS: &[&str] = &["auto", "cpu", "webgpu"];
 
 const COLORS: &[&str] = &["#2563eb", "#dc2626", "#059669", "#d97706", "#7c3aed"];
 
 #[component]
 pub fn Train() -> impl IntoView {
     let (state, link) = use_app();
-    let form = RwSignal::new(TrainForm::default());
+    let form = state.train.form;
     let run = state.train.run;
     let start = move |_| {
         if state.data.view.get_untracked().is_none() || state.model.card.get_untracked().is_none() {
@@ -50,6 +53,7 @@ pub fn Train() -> impl IntoView {
             </div>
             <p id="train-backend" class="explain">{move || state.train.backend.get().map(|(_, d)| d)}</p>
             <ProgressLine/>
+            <Announce/>
             <Curves/>
             <LogTable/>
         </Panel>
@@ -96,7 +100,7 @@ fn Form(form: RwSignal<TrainForm>) -> impl IntoView {
             <label class="field"><span>"eval_strategy"</span>
                 <select name="eval_strategy" on:change=move |ev| form.update(|f| f.eval_strategy = event_target_value(&ev))>
                     {["no", "steps", "epoch"].map(|s| view! {
-                        <option value=s selected=move || form.with(|f| f.eval_strategy == s)>{s}</option>
+                        <option value=s prop:selected=move || form.with(|f| f.eval_strategy == s)>{s}</option>
                     })}
                 </select>
             </label>
@@ -105,11 +109,11 @@ fn Form(form: RwSignal<TrainForm>) -> impl IntoView {
             {number(form, "train_rows (0 = all)", |f| f.train_rows, |f, v| f.train_rows = v)}
             <label class="field"><span>"backend"</span>
                 <select name="backend" on:change=move |ev| form.update(|f| f.backend = event_target_value(&ev))>
-                    <option value="auto" selected=true>
+                    <option value="auto" prop:selected=move || form.with(|f| f.backend == "auto")>
                         {if webgpu { "auto (WebGPU, else CPU)" } else { "auto (CPU: no WebGPU here)" }}
                     </option>
-                    <option value="cpu">"CPU (wasm, SIMD)"</option>
-                    <option value="webgpu" disabled=!webgpu>
+                    <option value="cpu" prop:selected=move || form.with(|f| f.backend == "cpu")>"CPU (wasm, SIMD)"</option>
+                    <option value="webgpu" disabled=!webgpu prop:selected=move || form.with(|f| f.backend == "webgpu")>
                         {if webgpu { "WebGPU" } else { "WebGPU (not in this browser)" }}
                     </option>
                 </select>
@@ -153,6 +157,30 @@ fn ProgressLine() -> impl IntoView {
             }}</span>
         </div>
     }
+}
+
+/// What a screen reader hears of a run: its state, and each log as it comes (not every step).
+#[component]
+fn Announce() -> impl IntoView {
+    let (state, _) = use_app();
+    let (run, log, total) = (state.train.run, state.train.log, state.train.total_steps);
+    let text = Memo::new(move |_| {
+        let last = log.with(|l| l.last().map(|e| (e.step, e.loss)));
+        let at = match last {
+            Some((step, Some(loss))) => format!(" Step {step} of {}, loss {loss:.4}.", total.get()),
+            Some((step, None)) => format!(" Step {step} of {}.", total.get()),
+            None => String::new(),
+        };
+        let said = match run.get() {
+            RunState::Idle => return String::new(),
+            RunState::Running => "Training.",
+            RunState::Paused => "Training paused.",
+            RunState::Stopped => "Training stopped.",
+            RunState::Finished => "Training finished.",
+        };
+        format!("{said}{at}")
+    });
+    view! { <p id="train-announce" class="sr-only" role="status">{move || text.get()}</p> }
 }
 
 #[component]
@@ -232,6 +260,9 @@ fn Curves() -> impl IntoView {
             <LineChart series=lr title="Learning rate" x_label="step"/>
             <LineChart series=metrics title="Evaluation metrics" x_label="step"/>
         </div>
+        <Show when=move || log.with(|l| !l.is_empty())>
+            <p class="explain"><a href="#train-log">"The numbers behind the curves: the log history table"</a></p>
+        </Show>
     }
 }
 
@@ -257,7 +288,7 @@ fn LogTable() -> impl IntoView {
     let metric_names = move || log.with(|l| eval_metric_names(l));
     view! {
         <Show when=move || log.with(|l| !l.is_empty())>
-            <div class="scroll log">
+            <Scroll label="log history" class="log">
                 <table id="train-log" class="rows">
                     <thead><tr>
                         <th>"step"</th><th>"epoch"</th><th>"loss"</th><th>"learning_rate"</th>
@@ -287,7 +318,7 @@ fn LogTable() -> impl IntoView {
                         }}
                     </tbody>
                 </table>
-            </div>
+            </Scroll>
         </Show>
     }
 }

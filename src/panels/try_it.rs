@@ -12,10 +12,10 @@ pub fn TryIt() -> impl IntoView {
     view! {
         <Panel id="try" n=7 title="Try it">
             <p class="explain">"Your own pair (or one sentence, for single-sentence tasks)."</p>
-            <div class="row"><input id="try-a" type="text" size="60" prop:value=move || a.get()
-                on:input=move |ev| a.set(event_target_value(&ev))/></div>
-            <div class="row"><input id="try-b" type="text" size="60" prop:value=move || b.get()
-                on:input=move |ev| b.set(event_target_value(&ev))/></div>
+            <div class="row"><label>"sentence A "<input id="try-a" type="text" size="60" prop:value=move || a.get()
+                on:input=move |ev| a.set(event_target_value(&ev))/></label></div>
+            <div class="row"><label>"sentence B "<input id="try-b" type="text" size="60" prop:value=move || b.get()
+                on:input=move |ev| b.set(event_target_value(&ev))/></label></div>
             <button id="try-run" disabled=move || state.model.card.get().is_none()
                 on:click=move |_| link.send(Command::TryPair { a: a.get_untracked(), b: b.get_untracked() })>
                 "Classify"

@@ -12,6 +12,7 @@ import { chromium } from 'playwright-core';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { audit, classLink, keyboard, liveRegions, screens, thumbs } from './classroom.mjs';
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -29,7 +30,7 @@ fs.mkdirSync(path.join(out, 'export'), { recursive: true });
 const MINUTE = 60_000;
 const log = (...a) => console.log(`[e2e ${((Date.now() - started) / 1000).toFixed(1)}s]`, ...a);
 const started = Date.now();
-const result = { url, steps, model, timings: {} };
+const result = { url, steps, model, timings: {}, page_widths: {}, axe_states: [] };
 
 function expect(cond, message) {
   if (!cond) throw new Error(`expectation failed: ${message}`);
@@ -69,10 +70,19 @@ async function waitFor(page, selector, during, timeout = 5 * MINUTE, onPoll = nu
   throw new Error(`${during}: ${selector} did not appear in ${timeout / 1000}s`);
 }
 
+/// The panel at the desktop size, then at a phone's and a tablet's (no sideways page scroll).
 async function shot(page, panel, name = panel) {
   const file = path.join(shots, `${name}.png`);
   await page.locator(`#${panel}`).screenshot({ path: file });
-  log('screenshot', path.relative(process.cwd(), file));
+  result.page_widths[name] = await screens(page, panel, name, shots);
+  log('screenshot', path.relative(process.cwd(), file), 'and at', JSON.stringify(result.page_widths[name]));
+}
+
+/// axe-core (WCAG 2 A/AA) on the page in this state: no violations.
+async function accessible(page, state) {
+  const passed = await audit(page, state);
+  result.axe_states.push(state);
+  log(`axe, ${state}: no violations (${passed} rules pass)`);
 }
 
 async function openApp(ctx) {
@@ -239,18 +249,22 @@ async function main() {
     let { page, opened } = await openApp(ctx);
     result.timings.worker_ready_s = (Date.now() - opened) / 1000;
     log('worker ready');
+    await accessible(page, 'loaded');
     await loadModel(page);
     await shot(page, 'checkpoint');
     await loadData(page);
     await shot(page, 'dataset');
     await tokenizeAndMap(page);
     await shot(page, 'tokenize');
+    await accessible(page, 'mapped');
 
     await page.click('#batches-show');
     await waitFor(page, '#batch-grids', 'drawing batches');
     const saved = await page.locator('#padding-saved').innerText();
     expect(/saves \d+%/.test(saved), `padding saved: ${saved}`);
     await shot(page, 'batches');
+    await accessible(page, 'batches drawn');
+    log('keyboard: a visible focus on each of', await keyboard(page), 'tab stops to the first scroll box');
 
     const trainStart = Date.now();
     await train(page, {
@@ -263,6 +277,9 @@ async function main() {
     result.progress = await page.locator('#train-progress').innerText();
     log('trained:', result.progress);
     await shot(page, 'train');
+    await accessible(page, 'trained');
+    await thumbs(page);
+    log('a screen reader hears:', await liveRegions(page, 'Training finished.'));
 
     await page.click('#predict-run');
     await waitFor(page, '#predictions', 'predicting the validation split');
@@ -277,6 +294,7 @@ async function main() {
     const logits = await page.locator('#try-result td.num:has-text("logit")').allInnerTexts();
     result.pair_logits = logits.map((t) => Number(t.replace('logit', '').trim()));
     await shot(page, 'try');
+    await accessible(page, 'predictions');
 
     await page.click('#export-run');
     await waitFor(page, '#export-files a', 'exporting');
@@ -286,6 +304,12 @@ async function main() {
       await download.saveAs(path.join(out, 'export', name));
     }
     await shot(page, 'export');
+    await accessible(page, 'export');
+    // A projector's dark scheme: the same checks on every colour.
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await accessible(page, 'export, dark');
+    await shot(page, 'evaluate', 'evaluate-dark');
+    await page.emulateMedia({ colorScheme: 'light' });
     await noErrors(page, 'the whole run');
     await ownFilesAndErrors(page, out);
 
@@ -317,6 +341,8 @@ async function main() {
   } finally {
     await ctx.close();
   }
+  result.class_link = await classLink(url, process.env.CHROMIUM || '/usr/bin/chromium');
+  log('class link round trip:', result.class_link.link);
   fs.writeFileSync(path.join(out, 'browser.json'), JSON.stringify(result, null, 2));
   log('ok', JSON.stringify(result.timings));
 }

@@ -4,7 +4,8 @@
 #  2. a Hub-shaped folder (make_hub.py: all-MiniLM-L6-v2 and MRPC as the Hub's parquet files;
 #     MRPC from where the Rust tests find it, `examples/test_data.rs mrpc`);
 #  3. `wick hub serve HUB --app DIST` serves both, cross-origin isolated, on a free port;
-#  4. app.test.mjs clicks through the course, trains, exports; screenshots in WORK/screenshots/;
+#  4. app.test.mjs clicks through the course, trains, exports; screenshots in WORK/screenshots/
+#     (desktop, 390 and 768 px wide), axe-core in each state, the class link (classroom.mjs);
 #  5. natively: the exported model gives the page's logits (`wick predict`), and `wick train`
 #     gives the page's per-step losses for the same seed, data and steps (compare.py).
 # Needs what `scripts/setup.sh test` installs, plus wasm-opt (tools/, npm) and pyarrow.
@@ -21,7 +22,11 @@ echo "e2e: work folder $work"
 export WICK_CACHE="$work/cache"
 
 [ -x tools/node_modules/.bin/wasm-opt ] || (cd tools && npm ci --no-audit --no-fund --silent)
-[ -d tests/e2e/node_modules ] || (cd tests/e2e && npm ci --no-audit --no-fund --silent)
+# Again whenever the lock file changed (a new package: axe-core).
+installed=tests/e2e/node_modules/.package-lock.json
+if [ ! -f $installed ] || [ tests/e2e/package-lock.json -nt $installed ]; then
+  (cd tests/e2e && npm ci --no-audit --no-fund --silent)
+fi
 # Debug profiles: the dependencies (candle, tokenizers) and the engine are optimised even there
 # (Cargo.toml), and the builds reuse what `cargo test --workspace` compiled.
 PATH="$root/tools/node_modules/.bin:$PATH" trunk build --dist "$work/dist"
