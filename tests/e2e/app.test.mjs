@@ -6,16 +6,14 @@
 //
 // Writes DIR/export/* (the exported model and trainer_state.json), DIR/browser.json (what the
 // page showed: token ids, the pair's logits, per-step losses, timings) and a screenshot of
-// every panel under tests/e2e/screenshots/. run.sh then checks the export natively.
+// every panel under DIR/screenshots/. run.sh then checks the export natively.
 
 import { chromium } from 'playwright-core';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { audit, classLink, keyboard, liveRegions, screens, thumbs } from './classroom.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? process.argv[i + 1] : fallback;
@@ -24,7 +22,7 @@ const url = arg('url');
 const out = arg('out', fs.mkdtempSync(path.join(os.tmpdir(), 'wick-e2e-')));
 const steps = Number(arg('steps', '30'));
 const model = arg('model', 'sentence-transformers/all-MiniLM-L6-v2');
-const shots = path.join(here, 'screenshots');
+const shots = path.join(out, 'screenshots');
 if (!url) throw new Error('--url http://127.0.0.1:PORT (wick hub serve --app dist) is required');
 fs.mkdirSync(shots, { recursive: true });
 fs.mkdirSync(path.join(out, 'export'), { recursive: true });
@@ -39,7 +37,7 @@ function expect(cond, message) {
 }
 
 async function launch() {
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'wick-chromium-'));
+  const profile = fs.mkdtempSync(path.join(out, 'chromium-'));
   // A persistent context is how playwright takes a fresh --user-data-dir.
   return chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',

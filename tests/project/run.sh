@@ -22,20 +22,15 @@ work="${WICK_PROJECT_DIR:-$(mktemp -d -t wick-project-XXXXXX)}"
 mkdir -p "$work"
 echo "project: work folder $work"
 model="${WICK_TEST_MODEL:-$(scripts/test-model.sh)}"
-mrpc="${WICK_MRPC:-}"
-dir=$root
-while [ -z "$mrpc" ] && [ "$dir" != / ]; do  # shared/data beside the repo or above it
-  [ -f "$dir/shared/data/glue/MRPC/train.tsv" ] && mrpc="$dir/shared/data/glue/MRPC"
-  dir=$(dirname "$dir")
-done
-[ -n "$mrpc" ] || { echo "project: MRPC not found: set WICK_MRPC" >&2; exit 1; }
 python=$(tests/project/python.sh)
-# The same build as the e2e test's (WICK_BIN: a wick binary already built).
+# The same build as the e2e test's (WICK_BIN: a wick binary already built, its examples beside it).
 wick="${WICK_BIN:-}"
 if [ -z "$wick" ]; then
-  cargo build --quiet --workspace --bins
+  cargo build --quiet --workspace --bins --examples
   wick="${CARGO_TARGET_DIR:-$root/target}/debug/wick"
 fi
+# MRPC where the Rust tests find it (a download lands in the user's cache, not this run's).
+mrpc=$(WICK_CACHE= "$(dirname "$wick")/examples/test_data" mrpc)
 # Python's caches (datasets' Arrow files) stay in the work folder.
 export HF_HOME="$work/hf" HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 unset HF_ENDPOINT

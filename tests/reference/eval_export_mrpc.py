@@ -1,6 +1,6 @@
 """Load a model `wick train` exported and evaluate it on MRPC's validation split in Python.
 
-    python3 tests/reference/eval_export_mrpc.py OUT --data /work/shared/data/glue/MRPC \
+    python3 tests/reference/eval_export_mrpc.py OUT --data MRPC_DIR \
         [--wick-log LOG_JSONL] [--result-json FILE]
 
 Checks what a user of the export does: `AutoModelForSequenceClassification.from_pretrained(OUT)`
@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import sys
+import tempfile
 
 import numpy as np
 from sklearn.metrics import accuracy_score, f1_score
@@ -35,7 +36,7 @@ def main():
     problems = {k: v for k, v in info.items() if v}
     tokenizer = AutoTokenizer.from_pretrained(a.out)
     dev = Pairs(read_glue_tsv(os.path.join(a.data, "dev.tsv")), tokenizer)
-    args = TrainingArguments(output_dir="/tmp/eval_export_mrpc", report_to=[], disable_tqdm=True)
+    args = TrainingArguments(output_dir=tempfile.mkdtemp(prefix="eval_export_mrpc-"), report_to=[], disable_tqdm=True)
     trainer = Trainer(model=model, args=args, data_collator=DataCollatorWithPadding(tokenizer))
     pred = trainer.predict(dev)
     predictions = np.argmax(pred.predictions, axis=-1)

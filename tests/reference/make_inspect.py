@@ -16,6 +16,7 @@ import sys
 
 import datasets
 from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
+from test_data import mrpc_tsv_dir
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FEATURES = Features(
@@ -41,7 +42,7 @@ def read_split(path):
 
 
 def main():
-    mrpc_dir = sys.argv[1] if len(sys.argv) > 1 else "/work/shared/data/glue/MRPC"
+    mrpc_dir = sys.argv[1] if len(sys.argv) > 1 else mrpc_tsv_dir()
     raw = DatasetDict(
         train=read_split(os.path.join(mrpc_dir, "train.tsv")),
         validation=read_split(os.path.join(mrpc_dir, "dev.tsv")),

@@ -33,6 +33,7 @@ import os
 import numpy as np
 import torch
 from safetensors.torch import save_file
+from test_data import mrpc_tsv_dir
 from transformers import (
     AutoModelForSequenceClassification,
     AutoTokenizer,
@@ -45,9 +46,6 @@ from transformers import (
 )
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-MRPC_DEV = os.path.join(HERE, "..", "..", "..", "shared", "data", "glue", "MRPC", "dev.tsv")
-if not os.path.exists(MRPC_DEV):  # run from a worktree under /work/wt/
-    MRPC_DEV = "/work/shared/data/glue/MRPC/dev.tsv"
 SEED = 42  # the run's seed: draws the head (Rust: rng::normal(seed as u32, stream, i))
 LR = 1e-3  # large enough for three steps to move every parameter visibly
 WEIGHT_DECAY = 0.01
@@ -91,7 +89,7 @@ def fresh(shape, stream, std):
 
 # --- data ------------------------------------------------------------------------------------
 def mrpc_pairs(n=8):
-    with open(MRPC_DEV, encoding="utf-8-sig", newline="") as f:
+    with open(os.path.join(mrpc_tsv_dir(), "dev.tsv"), encoding="utf-8-sig", newline="") as f:
         rows = list(csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE))[1 : n + 1]
     return [r[3] for r in rows], [r[4] for r in rows], [int(r[0]) for r in rows]
 

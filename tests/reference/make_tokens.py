@@ -23,6 +23,8 @@ import tokenizers
 import transformers
 from transformers import AutoTokenizer, DataCollatorWithPadding, DistilBertTokenizerFast
 
+from test_data import mrpc_tsv_dir
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 COURSE_PAIR = ("I've been waiting for a HuggingFace course my whole life.", "This course is amazing!")
 
@@ -94,9 +96,7 @@ def distilbert_tokenizer(model_dir):
 
 def main():
     model_dir = sys.argv[1] if len(sys.argv) > 1 else default_model_dir()
-    mrpc_dir = sys.argv[2] if len(sys.argv) > 2 else os.path.join(HERE, "../../../shared/data/glue/MRPC")
-    if not os.path.exists(mrpc_dir):
-        mrpc_dir = "/work/shared/data/glue/MRPC"
+    mrpc_dir = sys.argv[2] if len(sys.argv) > 2 else mrpc_tsv_dir()
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     assert tokenizer.is_fast
 

@@ -1,6 +1,6 @@
 """The course's chapter 3 with Python's Trainer, for `wick train` to be compared against.
 
-    python3 tests/reference/trainer_mrpc.py --model MODEL_DIR --data /work/shared/data/glue/MRPC \
+    python3 tests/reference/trainer_mrpc.py --model MODEL_DIR --data MRPC_DIR \
         [--epochs 3] [--max-steps N] [--batch-size 8] [--lr 5e-5] [--seed 42] \
         [--log-json FILE] [--result-json FILE]
 
@@ -15,6 +15,7 @@ import csv
 import json
 import os
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -72,7 +73,7 @@ def main():
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--lr", type=float, default=5e-5)
     p.add_argument("--seed", type=int, default=42)
-    p.add_argument("--output-dir", default="/tmp/trainer_mrpc_out")
+    p.add_argument("--output-dir", default=None)  # default: a fresh temporary folder
     p.add_argument("--log-json")
     p.add_argument("--result-json")
     a = p.parse_args()
@@ -84,7 +85,7 @@ def main():
     train = Pairs(read_glue_tsv(os.path.join(a.data, "train.tsv")), tokenizer)
     dev = Pairs(read_glue_tsv(os.path.join(a.data, "dev.tsv")), tokenizer)
     args = TrainingArguments(
-        output_dir=a.output_dir, eval_strategy="epoch", save_strategy="no", num_train_epochs=a.epochs,
+        output_dir=a.output_dir or tempfile.mkdtemp(prefix="trainer_mrpc-"), eval_strategy="epoch", save_strategy="no", num_train_epochs=a.epochs,
         max_steps=a.max_steps, per_device_train_batch_size=a.batch_size, learning_rate=a.lr,
         seed=a.seed, logging_steps=50, report_to=[], disable_tqdm=True)
     trainer = Trainer(model=model, args=args, train_dataset=train, eval_dataset=dev,

@@ -394,9 +394,10 @@ fn write_head(
 mod tests {
     use super::*;
 
-    fn folder() -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("wick-hub-serve-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
+    /// A folder of its own for each test (two tests once shared one named after the process
+    /// id, and each deleted it as it started), removed when dropped.
+    fn folder() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
         for (path, text) in [
             ("acme/tiny/config.json", "{\"a\": 1}"),
             (
@@ -405,7 +406,7 @@ mod tests {
             ),
             ("app/index.html", "<html></html>"),
         ] {
-            let p = dir.join(path);
+            let p = dir.path().join(path);
             std::fs::create_dir_all(p.parent().unwrap()).unwrap();
             std::fs::write(p, text).unwrap();
         }
@@ -426,7 +427,8 @@ mod tests {
 
     #[test]
     fn paths_map_to_both_layouts_and_never_escape() {
-        let dir = folder();
+        let tmp = folder();
+        let dir = tmp.path().to_path_buf();
         assert_eq!(
             hub_file(&dir, "/acme/tiny/resolve/main/config.json"),
             Some(dir.join("acme/tiny/config.json"))
@@ -466,7 +468,8 @@ mod tests {
 
     #[test]
     fn serves_get_head_range_cors_and_the_app() {
-        let dir = folder();
+        let tmp = folder();
+        let dir = tmp.path().to_path_buf();
         let server = Server::bind("127.0.0.1:0", dir.clone(), Some(dir.join("app"))).unwrap();
         let addr = server.listener.local_addr().unwrap();
         std::thread::spawn(move || server.serve());
@@ -537,6 +540,5 @@ mod tests {
             headers.contains("Cross-Origin-Embedder-Policy: require-corp"),
             "{headers}"
         );
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }

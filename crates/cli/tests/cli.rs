@@ -27,15 +27,14 @@ fn mrpc_dir() -> String {
     wick_engine::testing::mrpc_dir().display().to_string()
 }
 
+/// Run `wick` with a cache folder of its own.
 fn wick(args: &[&str]) -> Output {
+    let cache = tempfile::tempdir().unwrap();
     Command::new(env!("CARGO_BIN_EXE_wick"))
         .args(args)
         .env_remove("HF_ENDPOINT")
         .env_remove("HF_TOKEN")
-        .env(
-            "WICK_CACHE",
-            std::env::temp_dir().join("wick-cli-test-cache"),
-        )
+        .env("WICK_CACHE", cache.path())
         .output()
         .expect("run wick")
 }

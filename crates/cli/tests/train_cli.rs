@@ -14,15 +14,14 @@ fn mrpc_dir() -> String {
     wick_engine::testing::mrpc_dir().display().to_string()
 }
 
+/// Run `wick` with a cache folder of its own.
 fn wick(args: &[&str]) -> Output {
+    let cache = tempfile::tempdir().unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_wick"))
         .args(args)
         .env_remove("HF_ENDPOINT")
         .env_remove("HF_TOKEN")
-        .env(
-            "WICK_CACHE",
-            std::env::temp_dir().join("wick-cli-test-cache"),
-        )
+        .env("WICK_CACHE", cache.path())
         .output()
         .expect("run wick");
     assert!(
@@ -45,10 +44,10 @@ fn lines(path: &Path) -> Vec<Value> {
 #[test]
 fn train_three_steps_then_evaluate_and_predict_the_saved_model() {
     let (model, data) = (model_dir(), mrpc_dir());
-    let tmp = std::env::temp_dir().join(format!("wick-train-cli-{}", std::process::id()));
+    let dir = tempfile::tempdir().unwrap();
+    let tmp = dir.path();
     let out_dir = tmp.join("out");
     let log = tmp.join("log.jsonl");
-    std::fs::create_dir_all(&tmp).unwrap();
     let (out_s, log_s) = (out_dir.display().to_string(), log.display().to_string());
     let run = wick(&[
         "train",
@@ -125,13 +124,13 @@ fn train_three_steps_then_evaluate_and_predict_the_saved_model() {
     assert_eq!(probabilities.len(), 2);
     assert!((probabilities.iter().sum::<f64>() - 1.0).abs() < 1e-9);
     assert!(["equivalent", "not_equivalent"].contains(&p["label"].as_str().unwrap()));
-    let _ = std::fs::remove_dir_all(&tmp);
 }
 
 #[test]
 fn bench_reports_speed_and_reads_torch_numbers() {
     let model = model_dir();
-    let tmp = std::env::temp_dir().join(format!("wick-bench-cli-{}.json", std::process::id()));
+    let dir = tempfile::tempdir().unwrap();
+    let tmp = dir.path().join("torch.json");
     // Numbers as bench_torch.py prints them (here made up: only the ratio's arithmetic is tested).
     std::fs::write(
         &tmp,
@@ -162,5 +161,4 @@ fn bench_reports_speed_and_reads_torch_numbers() {
             < 1e-6 * wick_eps
     );
     assert!((report["ratio"].as_f64().unwrap() - wick_eps / 2.0).abs() < 1e-9);
-    let _ = std::fs::remove_file(&tmp);
 }

@@ -37,7 +37,8 @@ fn rows(dict: &DatasetDict) -> Vec<(&str, usize)> {
 
 #[test]
 fn csv_folder_named_by_split() {
-    let dir = temp_dir("csv");
+    let tmp = temp_dir();
+    let dir = tmp.path();
     std::fs::write(
         dir.join("train.csv"),
         "text,label\n\"a, b\",pos\nc,neg\nd,pos\n",
@@ -45,7 +46,7 @@ fn csv_folder_named_by_split() {
     .unwrap();
     std::fs::write(dir.join("dev.csv"), "text,label\ne,pos\n").unwrap();
     std::fs::write(dir.join("README.md"), "not data").unwrap();
-    let dict = load(&dir).unwrap();
+    let dict = load(dir).unwrap();
     assert_eq!(rows(&dict), [("train", 3), ("validation", 1)]);
     assert_eq!(dict.task, None);
     assert_eq!(dict.label_names().unwrap(), ["neg", "pos"]);
@@ -54,7 +55,8 @@ fn csv_folder_named_by_split() {
 
 #[test]
 fn string_labels_mean_the_same_class_in_every_split() {
-    let dir = temp_dir("labels");
+    let tmp = temp_dir();
+    let dir = tmp.path();
     std::fs::write(
         dir.join("train.jsonl"),
         "{\"text\":\"a\",\"label\":\"b_class\"}\n{\"text\":\"b\",\"label\":\"c_class\"}\n",
@@ -65,7 +67,7 @@ fn string_labels_mean_the_same_class_in_every_split() {
         "{\"text\":\"c\",\"label\":\"a_class\"}\n{\"text\":\"d\",\"label\":\"c_class\"}\n",
     )
     .unwrap();
-    let dict = load(&dir).unwrap();
+    let dict = load(dir).unwrap();
     assert_eq!(
         dict.label_names().unwrap(),
         ["a_class", "b_class", "c_class"]
@@ -77,7 +79,8 @@ fn string_labels_mean_the_same_class_in_every_split() {
 
 #[test]
 fn parquet_shards_and_a_task_folder() {
-    let dir = temp_dir("shards").join("mrpc");
+    let tmp = temp_dir();
+    let dir = tmp.path().join("mrpc");
     std::fs::create_dir_all(dir.join("data")).unwrap();
     std::fs::write(
         dir.join("data/train-00000-of-00002.parquet"),
@@ -102,7 +105,8 @@ fn parquet_shards_and_a_task_folder() {
 
 #[test]
 fn one_file_is_a_train_split() {
-    let dir = temp_dir("single");
+    let tmp = temp_dir();
+    let dir = tmp.path();
     let file = dir.join("reviews.jsonl");
     std::fs::write(&file, "{\"text\":\"fine\",\"label\":1}\n").unwrap();
     let dict = load(&file).unwrap();
@@ -140,7 +144,8 @@ fn uploaded_glue_files_are_recognised_by_their_header() {
 
 #[test]
 fn errors_name_the_file_and_line() {
-    let dir = temp_dir("bad").join("RTE");
+    let tmp = temp_dir();
+    let dir = tmp.path().join("RTE");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(
         dir.join("train.tsv"),
@@ -169,9 +174,10 @@ fn errors_name_the_file_and_line() {
         )
     );
 
-    let empty = temp_dir("nothing");
+    let tmp = temp_dir();
+    let empty = tmp.path();
     std::fs::write(empty.join("notes.txt"), "x").unwrap();
-    let err = load(&empty).unwrap_err();
+    let err = load(empty).unwrap_err();
     assert!(err.to_string().contains("no data files"), "{err}");
     let err =
         pollster::block_on(load_dataset(&hub(), "./no/such/folder", &mut |_| {})).unwrap_err();

@@ -99,14 +99,17 @@ impl Server {
     }
 }
 
-fn hub(server: &Server, name: &str, token: Option<&str>) -> Hub<UreqFetch, DirStore> {
-    let store = DirStore::new(temp_dir(name));
-    Hub::new(
+/// A hub on `server` with a cache folder of its own (removed when the folder is dropped).
+fn hub(server: &Server, token: Option<&str>) -> (Hub<UreqFetch, DirStore>, tempfile::TempDir) {
+    let cache = temp_dir();
+    let store = DirStore::new(cache.path());
+    let hub = Hub::new(
         UreqFetch::new(),
         store,
         &server.endpoint,
         token.map(str::to_string),
-    )
+    );
+    (hub, cache)
 }
 
 const CONFIG: &str = "/org/model/resolve/main/config.json";
@@ -115,7 +118,7 @@ const CONFIG: &str = "/org/model/resolve/main/config.json";
 fn second_download_comes_from_the_cache() {
     let body: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
     let server = Server::start(vec![(CONFIG.into(), Reply::Ok(body.clone()))]);
-    let hub = hub(&server, "cache", None);
+    let (hub, _cache) = hub(&server, None);
     let repo = hub.repo("org/model", RepoKind::Model).unwrap();
     let mut events: Vec<Progress> = Vec::new();
     let got = pollster::block_on(hub.file(&repo, "config.json", &mut |p| events.push(p.clone())))
@@ -158,7 +161,7 @@ fn not_found_gated_and_server_errors_name_the_url() {
             Reply::Status(500),
         ),
     ]);
-    let hub = hub(&server, "errors", None);
+    let (hub, _cache) = hub(&server, None);
     let repo = hub.repo("org/model", RepoKind::Model).unwrap();
     let get = |path: &str| pollster::block_on(hub.file(&repo, path, &mut |_| {})).unwrap_err();
     let url = |path: &str| format!("{}/org/model/resolve/main/{path}", server.endpoint);
@@ -200,7 +203,7 @@ fn truncated_body_is_an_error_and_is_not_cached() {
             body: vec![b'x'; 10],
         },
     )]);
-    let hub = hub(&server, "truncated", None);
+    let (hub, _cache) = hub(&server, None);
     let repo = hub.repo("org/data", RepoKind::Dataset).unwrap();
     for _ in 0..2 {
         match pollster::block_on(hub.file(&repo, "train.csv", &mut |_| {})).unwrap_err() {
@@ -228,11 +231,11 @@ fn token_is_sent_as_bearer() {
             body: b"{}".to_vec(),
         },
     )]);
-    let anonymous = hub(&server, "anon", None);
+    let (anonymous, _cache) = hub(&server, None);
     let repo = anonymous.repo("org/model", RepoKind::Model).unwrap();
     let err = pollster::block_on(anonymous.file(&repo, "config.json", &mut |_| {})).unwrap_err();
     assert!(err.to_string().contains("set a Hub token"), "{err}");
-    let with_token = hub(&server, "token", Some("hf_secret"));
+    let (with_token, _cache) = hub(&server, Some("hf_secret"));
     let got = pollster::block_on(with_token.file(&repo, "config.json", &mut |_| {})).unwrap();
     assert_eq!(got, b"{}");
 }
@@ -244,7 +247,8 @@ fn unreachable_endpoint_is_a_network_error() {
         .local_addr()
         .unwrap()
         .port();
-    let store = DirStore::new(temp_dir("network"));
+    let cache = temp_dir();
+    let store = DirStore::new(cache.path());
     let hub = Hub::new(
         UreqFetch::new(),
         store,
@@ -278,7 +282,7 @@ fn glue_mrpc_from_the_hub_paths() {
             Reply::Ok(mrpc_parquet(&[-1, -1, -1])),
         ),
     ]);
-    let hub = hub(&server, "glue", None);
+    let (hub, _cache) = hub(&server, None);
     let mut urls = Vec::new();
     let dict = pollster::block_on(load_dataset(&hub, "glue/mrpc", &mut |p| {
         urls.push(p.url.clone())
@@ -337,7 +341,7 @@ fn other_hub_datasets_use_the_data_folder_layout() {
             Reply::Ok(csv_like),
         ),
     ]);
-    let hub = hub(&server, "reviews", None);
+    let (hub, _cache) = hub(&server, None);
     let dict = pollster::block_on(load_dataset(&hub, "me/reviews", &mut |_| {})).unwrap();
     assert_eq!(dict.split_names(), ["train"]);
     assert_eq!(dict.num_labels(), Some(2));
@@ -368,7 +372,7 @@ fn model_files_from_the_hub_or_a_folder() {
         ),
         (format!("{base}/model.safetensors"), Reply::Ok(vec![7; 64])),
     ]);
-    let hub = hub(&server, "model", None);
+    let (hub, _cache) = hub(&server, None);
     let source = Source::parse("org/bert", RepoKind::Model, &hub.endpoint).unwrap();
     let files = pollster::block_on(ModelFiles::load(&hub, &source, &mut |_| {})).unwrap();
     assert_eq!(files.config_json, r#"{"model_type":"bert"}"#);
@@ -379,7 +383,8 @@ fn model_files_from_the_hub_or_a_folder() {
         "404 on an optional file is None"
     );
 
-    let dir = temp_dir("model-folder");
+    let tmp = temp_dir();
+    let dir = tmp.path().to_path_buf();
     std::fs::write(dir.join("config.json"), "{}").unwrap();
     std::fs::write(dir.join("tokenizer.json"), "{}").unwrap();
     std::fs::write(

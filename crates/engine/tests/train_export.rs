@@ -12,21 +12,7 @@ use wick_engine::model::{CpuBackend, ModelConfig};
 use wick_engine::tokenize::{TokenizedSplit, Tokenizer};
 use wick_engine::train::{Event, IntervalStrategy, Trainer, TrainerInputs, TrainingArguments};
 
-use wick_engine::testing::{minilm_dir, mrpc_dir};
-
-/// The first `n` rows of a GLUE MRPC TSV: (sentence1, sentence2, label).
-fn mrpc_rows(file: &str, n: usize) -> Vec<(String, String, f32)> {
-    let text = std::fs::read_to_string(mrpc_dir().join(file)).unwrap();
-    text.trim_start_matches('\u{feff}')
-        .lines()
-        .skip(1)
-        .take(n)
-        .map(|line| {
-            let f: Vec<&str> = line.split('\t').collect();
-            (f[3].to_string(), f[4].to_string(), f[0].parse().unwrap())
-        })
-        .collect()
-}
+use wick_engine::testing::{minilm_dir, mrpc_rows};
 
 struct Model {
     config_json: String,
@@ -76,7 +62,7 @@ fn trains_minilm_on_mrpc_and_exports_a_folder_transformers_loads() {
     new.sort();
     assert_eq!(new, ["classifier.bias", "classifier.weight"]);
     let config = backend.config().clone();
-    let dev_rows = mrpc_rows("dev.tsv", 12);
+    let dev_rows = mrpc_rows("validation", 12);
     let dev = encode(&m.tokenizer, &dev_rows);
     let collator = DataCollatorWithPadding::new(m.tokenizer.pad_token_id().unwrap());
     let args = TrainingArguments {
@@ -87,7 +73,7 @@ fn trains_minilm_on_mrpc_and_exports_a_folder_transformers_loads() {
         ..Default::default()
     };
     let inputs = TrainerInputs {
-        train_dataset: Some(encode(&m.tokenizer, &mrpc_rows("train.tsv", 24))),
+        train_dataset: Some(encode(&m.tokenizer, &mrpc_rows("train", 24))),
         eval_dataset: Some(dev.clone()),
         data_collator: collator,
         task: Some("mrpc".into()),
@@ -183,8 +169,9 @@ fn check_with_python(
         eprintln!("skipped the Python check of the export: python3 lacks torch/transformers");
         return;
     }
-    let dir = std::env::temp_dir().join(format!("wick-export-{}", std::process::id()));
-    export::write_files(&dir, files).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    export::write_files(dir, files).unwrap();
     let all: Vec<usize> = (0..dev.len()).collect();
     let batch = collator.collate(dev, &all).unwrap();
     let logits = pollster::block_on(backend.logits(&batch)).unwrap();
@@ -206,12 +193,11 @@ fn check_with_python(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/reference/check_export.py");
     let out = std::process::Command::new("python3")
         .arg(script)
-        .arg(&dir)
+        .arg(dir)
         .arg(&logits_path)
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let _ = std::fs::remove_dir_all(&dir);
     assert!(
         out.status.success(),
         "check_export.py:\n{stdout}\n{}",

@@ -201,8 +201,8 @@ mod tests {
 
     #[test]
     fn dir_store_round_trip() {
-        let root = std::env::temp_dir().join(format!("wick-dirstore-{}", std::process::id()));
-        let store = DirStore::new(&root);
+        let root = tempfile::tempdir().unwrap();
+        let store = DirStore::new(root.path());
         let key = "http://h/a/resolve/main/f.bin";
         pollster::block_on(async {
             assert_eq!(store.get(key).await.unwrap(), None);
@@ -216,6 +216,5 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(leftovers, vec![std::ffi::OsString::from("f.bin")]);
-        std::fs::remove_dir_all(root).unwrap();
     }
 }

@@ -294,7 +294,8 @@ mod tests {
     #[cfg(not(target_arch = "wasm32"))]
     #[test]
     fn local_folder_or_file_and_hub_ids() {
-        let dir = std::env::temp_dir().join(format!("wick-source-{}", std::process::id()));
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().to_path_buf();
         std::fs::create_dir_all(dir.join("data")).unwrap();
         std::fs::write(dir.join("config.json"), "{}").unwrap();
         std::fs::write(dir.join("data/train.csv"), "a").unwrap();
@@ -321,7 +322,6 @@ mod tests {
                 .unwrap_err();
             assert!(err.to_string().contains("tokenizer.json"), "{err}");
         });
-        std::fs::remove_dir_all(&dir).unwrap();
 
         let repo =
             Source::parse("google-bert/bert-base-uncased", RepoKind::Model, "http://x").unwrap();

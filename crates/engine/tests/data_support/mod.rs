@@ -8,7 +8,6 @@ use parquet::file::metadata::KeyValue;
 use parquet::file::properties::WriterProperties;
 use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::parser::parse_message_type;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 /// A column to write; `None` text cells are nulls.
@@ -103,10 +102,7 @@ pub fn mrpc_parquet(labels: &[i64]) -> Vec<u8> {
     )
 }
 
-/// A temporary folder unique to this test process and `name`.
-pub fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("wick-test-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A temporary folder of the test's own, removed when dropped.
+pub fn temp_dir() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
 }
