@@ -7,7 +7,7 @@
   label that Wick gives (`wick batches`, unpadded by the attention mask);
 - the evaluation `--from-wick-weights` runs before training (wick_results.json), in one process
   and in two (torchrun), equals `wick evaluate` on the same weights within 1e-4;
-- the one-process and the two-process (torchrun) runs reached their steps (WICK_PROJECT_STEPS, 4 by default) and wrote
+- the one-process and the two-process (torchrun) runs reached their steps (WICK_PROJECT_STEPS, 20 by default) and wrote
   trainer_state.json.
 Exits 1 with what differs.
 """
@@ -17,7 +17,7 @@ import sys
 
 TOLERANCE = 1e-4
 # The Python runs' steps (run.sh passes the same number to train.py --max-steps).
-STEPS = int(os.environ.get("WICK_PROJECT_STEPS", "4"))
+STEPS = int(os.environ.get("WICK_PROJECT_STEPS", "20"))
 
 
 def load(path):
