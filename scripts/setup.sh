@@ -33,7 +33,8 @@ cargo fetch --quiet
 [ "$what" = web ] && exit 0
 
 # --- running the tests ------------------------------------------------------------------
-apt_install chromium chromium-driver mesa-vulkan-drivers libvulkan1
+# python3-venv: tests/project/python.sh makes a venv for the exported project when python3 lacks torch.
+apt_install chromium chromium-driver mesa-vulkan-drivers libvulkan1 python3-venv
 have npm || apt_install nodejs npm
 if [ -f tests/e2e/package.json ]; then
   (cd tests/e2e && { [ -d node_modules ] || npm ci --no-audit --no-fund --silent; })
