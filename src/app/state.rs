@@ -64,7 +64,8 @@ pub struct TokState {
 
 #[derive(Clone, Copy)]
 pub struct TrainState {
-    /// The Train panel's `TrainingArguments`.
+    /// The Train panel's `TrainingArguments` form: what Start trains with, what a class link
+    /// carries and what the project export takes.
     pub form: RwSignal<TrainForm>,
     pub run: RwSignal<RunState>,
     pub total_steps: RwSignal<u64>,
@@ -74,8 +75,6 @@ pub struct TrainState {
     pub log: RwSignal<Vec<LogEntry>>,
     /// The backend of the run, and why: ("webgpu", "WebGPU: SwiftShader ...").
     pub backend: RwSignal<Option<(String, String)>>,
-    /// The `TrainingArguments` form: what Start trains with and what the project export takes.
-    pub form: RwSignal<TrainForm>,
 }
 
 #[derive(Clone, Copy)]
@@ -157,7 +156,6 @@ impl AppState {
                 steps: RwSignal::new(Vec::new()),
                 log: RwSignal::new(Vec::new()),
                 backend: RwSignal::new(None),
-                form: RwSignal::new(TrainForm::default()),
             },
             predictions: RwSignal::new(None),
             pair: RwSignal::new(None),
