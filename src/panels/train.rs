@@ -165,7 +165,12 @@ fn Announce() -> impl IntoView {
     let (state, _) = use_app();
     let (run, log, total) = (state.train.run, state.train.log, state.train.total_steps);
     let text = Memo::new(move |_| {
-        let last = log.with(|l| l.last().map(|e| (e.step, e.loss)));
+        // The last entry may carry no training loss (an evaluation, the run's summary): say the
+        // last loss logged.
+        let last = log.with(|l| {
+            let loss = l.iter().rev().find_map(|e| e.loss);
+            l.last().map(|e| (e.step, loss))
+        });
         let at = match last {
             Some((step, Some(loss))) => format!(" Step {step} of {}, loss {loss:.4}.", total.get()),
             Some((step, None)) => format!(" Step {step} of {}.", total.get()),
