@@ -221,7 +221,7 @@ async function exportProject(page) {
   const launch = await page.locator('#project-launch').innerText();
   expect(launch.includes('torchrun --nproc_per_node 2 train.py --per-device-train-batch-size 4')
     && launch.includes('python train.py --from-wick-weights'), `launch lines: ${launch}`);
-  const files = await page.locator('#project-files li').allInnerTexts();
+  const files = await page.locator('#project-files li').allTextContents(); // in a closed <details>
   expect(files.some((f) => f.includes('wick-project/wick_model/model.safetensors')), `the trained weights: ${files}`);
   result.project_launch = launch;
 }
