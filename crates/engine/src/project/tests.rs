@@ -2,42 +2,37 @@ use super::*;
 use crate::data::{read_csv, DatasetDict, GlueTask};
 use crate::hub::RepoKind;
 
-fn mrpc() -> DatasetDict {
-    let task = GlueTask::get("mrpc");
-    let train = "sentence1,sentence2,label\nA cat.,A feline.,1\nA dog.,A car.,0\nRain.,Sun.,0\n";
-    let dev = "sentence1,sentence2,label\nIt \"rains\".,It pours.,1\n";
+/// A train and a validation split read from CSV text, as the Dataset panel reads files.
+fn dict(train: &str, dev: &str, task: Option<&str>) -> DatasetDict {
+    let glue = task.and_then(GlueTask::get);
+    let split = |text: &str, file: &str, name: &str| {
+        (
+            name.to_string(),
+            read_csv(text.as_bytes(), file, glue, name).unwrap(),
+        )
+    };
     DatasetDict {
         splits: vec![
-            (
-                "train".into(),
-                read_csv(train.as_bytes(), "train.csv", task, "train").unwrap(),
-            ),
-            (
-                "validation".into(),
-                read_csv(dev.as_bytes(), "dev.csv", task, "validation").unwrap(),
-            ),
+            split(train, "train.csv", "train"),
+            split(dev, "dev.csv", "validation"),
         ],
-        task: Some("mrpc".into()),
+        task: task.map(Into::into),
     }
+}
+
+fn mrpc() -> DatasetDict {
+    let train = "sentence1,sentence2,label\nA cat.,A feline.,1\nA dog.,A car.,0\nRain.,Sun.,0\n";
+    let dev = "sentence1,sentence2,label\nIt \"rains\".,It pours.,1\n";
+    dict(train, dev, Some("mrpc"))
 }
 
 /// A user's own single-sentence data with string labels (no GLUE task).
 fn reviews() -> DatasetDict {
-    let train = "text,label\nGreat film.,pos\nDull.,neg\nFine.,meh\n";
-    let dev = "text,label\nSuperb.,pos\n";
-    DatasetDict {
-        splits: vec![
-            (
-                "train".into(),
-                read_csv(train.as_bytes(), "train.csv", None, "train").unwrap(),
-            ),
-            (
-                "validation".into(),
-                read_csv(dev.as_bytes(), "dev.csv", None, "validation").unwrap(),
-            ),
-        ],
-        task: None,
-    }
+    dict(
+        "text,label\nGreat film.,pos\nDull.,neg\nFine.,meh\n",
+        "text,label\nSuperb.,pos\n",
+        None,
+    )
 }
 
 fn repo(id: &str, kind: RepoKind) -> Repo {
