@@ -84,14 +84,20 @@ pub struct ColumnMapping {
 #[serde(tag = "cmd")]
 pub enum Command {
     /// Download (or take from the Cache API) a checkpoint's files and load it.
+    /// `ignore_mismatched_sizes`: draw afresh the tensors of another shape (a head trained for
+    /// another number of labels), as transformers' `from_pretrained` option.
     LoadModel {
         hub: HubSettings,
         repo: String,
         revision: String,
+        #[serde(default)]
+        ignore_mismatched_sizes: bool,
     },
     /// Load a checkpoint from files the user picked; the `File`s travel with the message.
     LoadModelFiles {
         names: Vec<String>,
+        #[serde(default)]
+        ignore_mismatched_sizes: bool,
     },
     /// A GLUE task from the Hub (`nyu-mll/glue`, parquet).
     LoadGlue {
@@ -191,6 +197,15 @@ pub struct ModelCard {
     pub newly_initialized: Vec<String>,
     pub unused: Vec<String>,
     pub missing: Vec<String>,
+    /// Tensors drawn afresh under `ignore_mismatched_sizes`: name, checkpoint shape, model shape.
+    #[serde(default)]
+    pub mismatched: Vec<(String, Vec<usize>, Vec<usize>)>,
+    /// How conflicting labels were settled (config.json against itself, then the data set).
+    #[serde(default)]
+    pub notes: Vec<String>,
+    /// The checkpoint has no tokenizer.json: its tokenizer was built from vocab.txt.
+    #[serde(default)]
+    pub tokenizer_from_vocab: bool,
 }
 
 /// A split's name and size.

@@ -70,6 +70,19 @@ const FIELDS: &[Field] = &[
         },
     },
     Field {
+        name: "ignore_mismatched_sizes",
+        get: |s| s.model.ignore_mismatched_sizes.get_untracked().to_string(),
+        set: |s, v| {
+            let on = match v {
+                "true" | "1" => true,
+                "false" | "0" => false,
+                _ => return Err("true or false".into()),
+            };
+            s.model.ignore_mismatched_sizes.set(on);
+            Ok(())
+        },
+    },
+    Field {
         name: "data",
         get: |s| match s.data.own_files.get_untracked() {
             true => "files".into(),

@@ -38,6 +38,8 @@ pub struct ModelState {
     /// The Hub repository and revision to load.
     pub repo: RwSignal<String>,
     pub revision: RwSignal<String>,
+    /// Draw afresh the checkpoint tensors of another shape (transformers' option of that name).
+    pub ignore_mismatched_sizes: RwSignal<bool>,
     pub downloads: RwSignal<Vec<Download>>,
     pub card: RwSignal<Option<ModelCard>>,
     pub busy: RwSignal<bool>,
@@ -125,6 +127,7 @@ impl AppState {
             model: ModelState {
                 repo: RwSignal::new(crate::panels::checkpoint::QUICK_PICKS[0].0.to_string()),
                 revision: RwSignal::new("main".to_string()),
+                ignore_mismatched_sizes: RwSignal::new(false),
                 downloads: RwSignal::new(Vec::new()),
                 card: RwSignal::new(None),
                 busy: RwSignal::new(false),

@@ -25,6 +25,7 @@ pub const QUICK_PICKS: &[(&str, &str)] = &[
 pub fn Checkpoint() -> impl IntoView {
     let (state, link) = use_app();
     let (repo, revision) = (state.model.repo, state.model.revision);
+    let ignore = state.model.ignore_mismatched_sizes;
     let busy = state.model.busy;
     let load = move || {
         busy.set(true);
@@ -33,6 +34,7 @@ pub fn Checkpoint() -> impl IntoView {
             hub: state.settings.hub(),
             repo: repo.get_untracked().trim().to_string(),
             revision: revision.get_untracked().trim().to_string(),
+            ignore_mismatched_sizes: ignore.get_untracked(),
         });
     };
     let on_files = move |ev: leptos::ev::Event| {
@@ -50,7 +52,13 @@ pub fn Checkpoint() -> impl IntoView {
         busy.set(true);
         state.model.downloads.set(Vec::new());
         let names = files.iter().map(|f| f.name()).collect();
-        link.send_with_files(Command::LoadModelFiles { names }, files);
+        link.send_with_files(
+            Command::LoadModelFiles {
+                names,
+                ignore_mismatched_sizes: ignore.get_untracked(),
+            },
+            files,
+        );
     };
 
     view! {
@@ -79,7 +87,14 @@ pub fn Checkpoint() -> impl IntoView {
                 }).collect::<Vec<_>>()}
             </div>
             <div class="row">
-                <label>"or local files (config.json, tokenizer.json, model.safetensors): "
+                <label title="For a checkpoint already fine-tuned with another number of labels: its head is drawn afresh, as from_pretrained(..., ignore_mismatched_sizes=True) does">
+                    <input id="model-ignore-mismatched" type="checkbox" prop:checked=move || ignore.get()
+                        on:change=move |ev| ignore.set(event_target_checked(&ev))/>
+                    " Ignore mismatched sizes (draw a fresh head where the checkpoint's has another shape)"
+                </label>
+            </div>
+            <div class="row">
+                <label>"or local files (config.json, tokenizer.json or vocab.txt, model.safetensors): "
                     <input id="model-files" type="file" multiple=true on:change=on_files/>
                 </label>
             </div>
@@ -145,6 +160,14 @@ fn Card(card: ModelCard) -> impl IntoView {
         ("feed-forward size", card.intermediate_size.to_string()),
         ("vocabulary", card.vocab_size.to_string()),
         ("max positions", card.max_positions.to_string()),
+        (
+            "tokenizer",
+            if card.tokenizer_from_vocab {
+                "built from vocab.txt (no tokenizer.json), as transformers builds it".into()
+            } else {
+                "tokenizer.json".into()
+            },
+        ),
         ("parameters", fmt_count(card.parameters)),
         ("weights", fmt_bytes(card.bytes as f64)),
         (
@@ -159,6 +182,8 @@ fn Card(card: ModelCard) -> impl IntoView {
     let new = card.newly_initialized.clone();
     let unused = card.unused.clone();
     let missing = card.missing.clone();
+    let mismatched = card.mismatched.clone();
+    let notes = card.notes.clone();
     view! {
         <div class="card-grid">
             <table id="model-card" class="kv">
@@ -166,9 +191,28 @@ fn Card(card: ModelCard) -> impl IntoView {
             </table>
             <div id="load-report" class="report">
                 <h3>"Load report"</h3>
-                {if new.is_empty() {
+                {notes.into_iter().map(|n| view! { <p class="warn note">{n}</p> }).collect::<Vec<_>>()}
+                {(!mismatched.is_empty()).then(|| view! {
+                    <div id="load-mismatched">
+                        <p class="warn">
+                            "Some weights of " {card.architecture.clone()}
+                            " were not initialized from the checkpoint and are newly initialized because the shapes did not match:"
+                        </p>
+                        <ul>
+                            {mismatched.iter().map(|(name, ckpt, model)| view! {
+                                <li><code>{name.clone()}</code>": found shape "<code>{format!("{ckpt:?}")}</code>
+                                    " in the checkpoint and "<code>{format!("{model:?}")}</code>" in the model instantiated"</li>
+                            }).collect::<Vec<_>>()}
+                        </ul>
+                    </div>
+                })}
+                {if new.is_empty() && mismatched.is_empty() {
                     view! {
                         <p class="explain">"Every weight came from the checkpoint: it already has a classification head with this many labels."</p>
+                    }.into_any()
+                } else if new.is_empty() {
+                    view! {
+                        <p class="explain">"The checkpoint's head was trained for another number of labels: those tensors start afresh and are trained by the next panels."</p>
                     }.into_any()
                 } else {
                     view! {

@@ -53,7 +53,8 @@ fn MetricTable() -> impl IntoView {
             .eval
             .iter()
             .map(|(k, _)| k.clone())
-            .filter(|k| !k.ends_with("runtime") && !k.contains("per_second"))
+            // The epoch has its own column (the metrics carry it too, as transformers' do).
+            .filter(|k| k != "epoch" && !k.ends_with("runtime") && !k.contains("per_second"))
             .collect();
         Some(view! {
             <Scroll label="evaluation metrics"><table id="metric-table" class="metrics">

@@ -50,8 +50,9 @@ pub async fn step(model: &mut Model) -> Result<Option<Vec<TrainEvent>>, Error> {
         return Ok(None);
     };
     let backend = &mut model.trainer.backend;
+    // The trainer waited for the device at the end of the step (`Backend::wait_idle`), so the
+    // progress counts steps done, not queued.
     if backend.kind() == BackendKind::WebGpu {
-        backend.wait_idle().await?;
         if events.iter().any(|e| matches!(e, TrainEvent::Log(_))) {
             let weights = backend.weights().await?;
             let state = model.trainer.state().clone();

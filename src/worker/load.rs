@@ -71,6 +71,7 @@ pub async fn model_from_hub(
     settings: &HubSettings,
     repo: &str,
     revision: &str,
+    ignore_mismatched_sizes: bool,
 ) -> Result<(), String> {
     let hub = hub(settings);
     let id = if revision.is_empty() || revision == "main" {
@@ -84,13 +85,20 @@ pub async fn model_from_hub(
     let files = ModelFiles::load(&hub, &source, &mut |p| downloads.report(p))
         .await
         .map_err(|e| e.to_string())?;
-    install_model(s, repo.to_string(), files, Some(origin))
+    install_model(
+        s,
+        repo.to_string(),
+        files,
+        Some(origin),
+        ignore_mismatched_sizes,
+    )
 }
 
 pub async fn model_from_files(
     s: &Session,
     names: Vec<String>,
     files: Vec<File>,
+    ignore_mismatched_sizes: bool,
 ) -> Result<(), String> {
     let source = Source::Files(read_all(names, files).await?);
     let hub = hub(&HubSettings {
@@ -100,7 +108,13 @@ pub async fn model_from_files(
     let files = ModelFiles::load(&hub, &source, &mut |_| {})
         .await
         .map_err(|e| e.to_string())?;
-    install_model(s, "local files".into(), files, None)
+    install_model(
+        s,
+        "local files".into(),
+        files,
+        None,
+        ignore_mismatched_sizes,
+    )
 }
 
 /// Keep the checkpoint and its tokenizer, build the model with a fresh head (as many labels as
@@ -110,6 +124,7 @@ fn install_model(
     name: String,
     files: ModelFiles,
     hub: Option<Repo>,
+    ignore_mismatched_sizes: bool,
 ) -> Result<(), String> {
     let tokenizer = Tokenizer::from_model_files(
         files.tokenizer_json.as_bytes(),
@@ -123,6 +138,7 @@ fn install_model(
         files: files.clone(),
         tokenizer: Rc::new(tokenizer),
         hub,
+        ignore_mismatched_sizes,
     });
     *s.mapped.borrow_mut() = None;
     let report = training::fresh_model(s)?;

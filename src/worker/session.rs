@@ -34,6 +34,8 @@ pub struct Checkpoint {
     pub files: Rc<ModelFiles>,
     pub tokenizer: Rc<Tokenizer>,
     pub hub: Option<Repo>,
+    /// Tensors of another shape are drawn afresh (the Checkpoint panel's box).
+    pub ignore_mismatched_sizes: bool,
 }
 
 /// The model the Evaluate, Try it and Export panels use: the checkpoint with a fresh head
@@ -92,8 +94,14 @@ impl Session {
                 hub,
                 repo,
                 revision,
-            } => load::model_from_hub(self, &hub, &repo, &revision).await,
-            Command::LoadModelFiles { names } => load::model_from_files(self, names, files).await,
+                ignore_mismatched_sizes,
+            } => {
+                load::model_from_hub(self, &hub, &repo, &revision, ignore_mismatched_sizes).await
+            }
+            Command::LoadModelFiles {
+                names,
+                ignore_mismatched_sizes,
+            } => load::model_from_files(self, names, files, ignore_mismatched_sizes).await,
             Command::LoadGlue { hub, task } => load::glue(self, &hub, &task).await,
             Command::LoadDatasetFiles {
                 splits,
@@ -151,6 +159,10 @@ impl Session {
 
     pub fn tokenizer(&self) -> Result<Rc<Tokenizer>, String> {
         self.with_checkpoint(|c| c.tokenizer.clone())
+    }
+
+    pub fn ignore_mismatched_sizes(&self) -> Result<bool, String> {
+        self.with_checkpoint(|c| c.ignore_mismatched_sizes)
     }
 
     fn with_checkpoint<T>(&self, get: impl FnOnce(&Checkpoint) -> T) -> Result<T, String> {

@@ -51,7 +51,7 @@ pub fn fresh_model(s: &Session) -> Result<LoadReport, String> {
         save_final_model: false,
         ..TrainingArguments::default()
     };
-    let (config, weights, report) = checkpoint(&files, num_labels, names, args.seed)?;
+    let (config, weights, report) = checkpoint(s, &files, num_labels, names, args.seed)?;
     let backend = CpuBackend::new(config, weights).map_err(err)?;
     let inputs = TrainerInputs {
         train_dataset: None,
@@ -69,8 +69,10 @@ pub fn fresh_model(s: &Session) -> Result<LoadReport, String> {
 }
 
 /// The checkpoint's config with the data set's labels, and its weights with a new head drawn
-/// from `seed` (the same on either backend).
+/// from `seed` (the same on either backend), tensors of another shape drawn afresh where the
+/// user asked for `ignore_mismatched_sizes`.
 fn checkpoint(
+    s: &Session,
     files: &ModelFiles,
     num_labels: usize,
     names: Option<Vec<String>>,
@@ -79,7 +81,9 @@ fn checkpoint(
     let config = ModelConfig::from_json(&files.config_json, "config.json")
         .and_then(|c| c.with_labels(num_labels, names))
         .map_err(err)?;
-    let (weights, report) = load_checkpoint(&config, &files.weights, seed as u32).map_err(err)?;
+    let ignore = s.ignore_mismatched_sizes()?;
+    let (weights, report) =
+        load_checkpoint(&config, &files.weights, seed as u32, ignore).map_err(err)?;
     Ok((config, weights, report))
 }
 
@@ -146,7 +150,7 @@ pub async fn train(s: &Session, form: &TrainForm) -> Result<(), String> {
         .find(|n| n.starts_with("validation"));
     let eval = eval_name.and_then(|n| split(&mapped, n)).cloned();
     let (num_labels, names) = labels_of(Some(&data));
-    let (config, weights, _) = checkpoint(&files, num_labels, names, args.seed)?;
+    let (config, weights, _) = checkpoint(s, &files, num_labels, names, args.seed)?;
     let gpu = GpuOptions {
         allow_f16: form.webgpu_f16,
         ..GpuOptions::default()

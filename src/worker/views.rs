@@ -42,6 +42,13 @@ pub fn model_card(
         newly_initialized: report.newly_initialized.clone(),
         unused: report.unused.clone(),
         missing: report.missing.clone(),
+        mismatched: report
+            .mismatched
+            .iter()
+            .map(|m| (m.name.clone(), m.checkpoint.clone(), m.model.clone()))
+            .collect(),
+        notes: report.notes.clone(),
+        tokenizer_from_vocab: files.tokenizer_from_vocab,
     })
 }
 

@@ -132,7 +132,7 @@ fn batch_json(rows: &[usize], batch: &Batch, token_type_ids: bool, regression: b
     };
     let label = |&l: &f32| {
         if regression {
-            l.into()
+            wick_engine::data::float_json(l)
         } else {
             (l as i64).into()
         }

@@ -6,7 +6,9 @@ use serde::Serialize;
 use std::collections::HashMap;
 use std::io::Write;
 use std::process::ExitCode;
-use wick_engine::hub::{DirStore, Hub, Progress, RepoKind, Source, UreqFetch, DEFAULT_ENDPOINT};
+use wick_engine::hub::{
+    DirStore, Hub, Progress, RepoKind, Source, TokenizerFiles, UreqFetch, DEFAULT_ENDPOINT,
+};
 use wick_engine::model::{LoadReport, ModelConfig};
 use wick_engine::tokenize::Tokenizer;
 use wick_engine::{Error, Result};
@@ -43,6 +45,11 @@ pub struct BackendArgs {
     /// (faster on GPUs, about 1e-3 less exact than fp32).
     #[arg(long)]
     pub webgpu_f16: bool,
+    /// Draw afresh the checkpoint tensors whose shape differs from the model's (a head trained
+    /// for another number of labels), as transformers' `ignore_mismatched_sizes=True`; the load
+    /// report lists each with both shapes.
+    #[arg(long)]
+    pub ignore_mismatched_sizes: bool,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy)]
@@ -72,6 +79,7 @@ impl BackendArgs {
             config,
             safetensors,
             self.seed,
+            self.ignore_mismatched_sizes,
         ))
     }
 }
@@ -87,19 +95,17 @@ impl GlobalArgs {
     }
 }
 
-/// The tokenizer of a model (`tokenizer.json`, `config.json`, `tokenizer_config.json` when
-/// there is one); the weights are not downloaded.
+/// The tokenizer of a model (`tokenizer.json` or `vocab.txt`, `config.json`,
+/// `tokenizer_config.json` when there is one: `TokenizerFiles`); the weights are not downloaded.
 pub fn load_tokenizer(hub: &NativeHub, model: &Source) -> Result<Tokenizer> {
     let mut bars = DownloadBars::default();
     let mut progress = |p: &Progress| bars.update(p);
-    pollster::block_on(async {
-        let tokenizer_json = model.read(hub, "tokenizer.json", &mut progress).await?;
-        let config_json = model.read(hub, "config.json", &mut progress).await?;
-        let tokenizer_config = model
-            .read_optional(hub, "tokenizer_config.json", &mut progress)
-            .await?;
-        Tokenizer::from_model_files(&tokenizer_json, &config_json, tokenizer_config.as_deref())
-    })
+    let files = pollster::block_on(TokenizerFiles::load(hub, model, &mut progress))?;
+    Tokenizer::from_model_files(
+        files.tokenizer_json.as_bytes(),
+        files.config_json.as_bytes(),
+        files.tokenizer_config_json.as_deref().map(str::as_bytes),
+    )
 }
 
 /// One progress bar per download on stderr (bytes, rate), none for cached files. indicatif

@@ -54,6 +54,14 @@ pub trait Backend {
     /// Loss and grad norm since the last call.
     async fn take_stats(&mut self) -> Result<TrainStats>;
 
+    /// Wait until the device has run the work submitted so far. The trainer calls it at the end
+    /// of every step, inside the step's timing, so the speeds it logs count the device's work
+    /// (not the encoding of it) and the queue never runs ahead of the progress shown. The CPU
+    /// computes in `accumulate` and `step` themselves: nothing to wait for.
+    async fn wait_idle(&mut self) -> Result<()> {
+        Ok(())
+    }
+
     /// Every trainable parameter, with transformers' names for the model's architecture.
     async fn weights(&mut self) -> Result<Vec<NamedTensor>>;
 }

@@ -292,6 +292,7 @@ mod tests {
             pad_token_id: 0,
             num_labels: labels.len(),
             id2label: labels.iter().map(|s| s.to_string()).collect(),
+            label_notes: Vec::new(),
         }
     }
 

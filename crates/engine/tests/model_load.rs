@@ -29,7 +29,7 @@ fn rename(params: &[NamedTensor], f: impl Fn(&str) -> Option<String>) -> Vec<u8>
 #[test]
 fn old_naming_report_lists_head_and_pretraining_weights() {
     let (config, bytes) = tiny_bert();
-    let (params, report) = load_checkpoint(&config, &bytes, 42).unwrap();
+    let (params, report) = load_checkpoint(&config, &bytes, 42, false).unwrap();
     assert_eq!(report.architecture, "BertForSequenceClassification");
     assert_eq!(
         report.newly_initialized,
@@ -71,10 +71,10 @@ fn old_naming_report_lists_head_and_pretraining_weights() {
 #[test]
 fn every_naming_loads_the_same_weights() {
     let (config, bytes) = tiny_bert();
-    let (params, _) = load_checkpoint(&config, &bytes, 42).unwrap();
+    let (params, _) = load_checkpoint(&config, &bytes, 42, false).unwrap();
 
     let exported = to_safetensors(&params).unwrap();
-    let (again, report) = load_checkpoint(&config, &exported, 7).unwrap();
+    let (again, report) = load_checkpoint(&config, &exported, 7, false).unwrap();
     assert_eq!(
         again, params,
         "our export reloads exactly (the head too, whatever the seed)"
@@ -86,7 +86,7 @@ fn every_naming_loads_the_same_weights() {
     );
 
     let bare = rename(&params, |n| n.strip_prefix("bert.").map(str::to_string));
-    let (loaded, report) = load_checkpoint(&config, &bare, 42).unwrap();
+    let (loaded, report) = load_checkpoint(&config, &bare, 42, false).unwrap();
     assert_eq!(loaded, params);
     assert_eq!(
         report.newly_initialized,
@@ -97,10 +97,10 @@ fn every_naming_loads_the_same_weights() {
 #[test]
 fn a_checkpoint_without_some_body_weight_reports_it_missing() {
     let (config, bytes) = tiny_bert();
-    let (params, _) = load_checkpoint(&config, &bytes, 42).unwrap();
+    let (params, _) = load_checkpoint(&config, &bytes, 42, false).unwrap();
     let gone = "bert.encoder.layer.1.attention.self.key.weight";
     let partial = rename(&params, |n| (n != gone).then(|| n.to_string()));
-    let (loaded, report) = load_checkpoint(&config, &partial, 42).unwrap();
+    let (loaded, report) = load_checkpoint(&config, &partial, 42, false).unwrap();
     assert_eq!(report.missing, [gone]);
     let fresh = loaded.iter().find(|p| p.name == gone).unwrap();
     let std = (fresh.data.iter().map(|x| x * x).sum::<f32>() / fresh.data.len() as f32).sqrt();
@@ -113,10 +113,10 @@ fn a_checkpoint_without_some_body_weight_reports_it_missing() {
 #[test]
 fn shape_mismatch_names_the_tensor_and_both_shapes() {
     let (config, bytes) = tiny_bert();
-    let (params, _) = load_checkpoint(&config, &bytes, 42).unwrap();
+    let (params, _) = load_checkpoint(&config, &bytes, 42, false).unwrap();
     let exported = to_safetensors(&params).unwrap();
     let three = config.clone().with_labels(3, None).unwrap();
-    let err = load_checkpoint(&three, &exported, 42)
+    let err = load_checkpoint(&three, &exported, 42, false)
         .unwrap_err()
         .to_string();
     let both = (err.contains("[2, 32]") && err.contains("[3, 32]"))
@@ -125,7 +125,7 @@ fn shape_mismatch_names_the_tensor_and_both_shapes() {
 
     let mut wide = config.clone();
     wide.intermediate_size = 64;
-    let err = load_checkpoint(&wide, &bytes, 42).unwrap_err().to_string();
+    let err = load_checkpoint(&wide, &bytes, 42, false).unwrap_err().to_string();
     assert!(
         err.contains("intermediate.dense.") && err.contains("[48") && err.contains("[64"),
         "{err}"
@@ -136,12 +136,12 @@ fn shape_mismatch_names_the_tensor_and_both_shapes() {
 fn wrong_files_are_errors_not_panics() {
     let (config, _) = tiny_bert();
     assert!(matches!(
-        load_checkpoint(&config, b"not a safetensors file", 42),
+        load_checkpoint(&config, b"not a safetensors file", 42, false),
         Err(Error::Model(_))
     ));
     // DistilBERT weights for a BERT config: nothing matches.
     let (_, distil) = checkpoint(&reference_dir().join("tiny_distilbert"));
-    let err = load_checkpoint(&config, &distil, 42)
+    let err = load_checkpoint(&config, &distil, 42, false)
         .unwrap_err()
         .to_string();
     assert!(
@@ -159,7 +159,7 @@ fn wrong_files_are_errors_not_panics() {
 #[test]
 fn half_precision_checkpoints_are_converted() {
     let (config, bytes) = tiny_bert();
-    let (params, _) = load_checkpoint(&config, &bytes, 42).unwrap();
+    let (params, _) = load_checkpoint(&config, &bytes, 42, false).unwrap();
     // Write every tensor as f16 by hand (safetensors layout: little-endian halves).
     let halves: Vec<Vec<u8>> = params
         .iter()
@@ -182,7 +182,7 @@ fn half_precision_checkpoints_are_converted() {
         })
         .collect();
     let file = safetensors::serialize(views, None).unwrap();
-    let (loaded, _) = load_checkpoint(&config, &file, 42).unwrap();
+    let (loaded, _) = load_checkpoint(&config, &file, 42, false).unwrap();
     for (a, b) in loaded.iter().zip(&params) {
         assert!(max_abs(&a.data, &b.data) < 2e-3, "{}", a.name);
     }

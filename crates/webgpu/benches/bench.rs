@@ -72,6 +72,7 @@ fn config(name: &str, hidden: usize, ffn: usize, layers: usize) -> ModelConfig {
         pad_token_id: 0,
         num_labels: 2,
         id2label: vec!["LABEL_0".into(), "LABEL_1".into()],
+        label_notes: Vec::new(),
     }
 }
 

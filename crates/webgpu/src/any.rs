@@ -26,14 +26,17 @@ impl AnyBackend {
     /// Load a checkpoint (config with its labels set, `model.safetensors` bytes) on `kind`.
     /// The weights are read, and a missing head drawn from `seed`, once by the engine's loader,
     /// so the same seed gives the same starting point on either backend.
+    /// `ignore_mismatched_sizes`: see `wick_engine::model::load_checkpoint`.
     pub async fn from_checkpoint(
         kind: BackendKind,
         gpu: &GpuOptions,
         config: ModelConfig,
         safetensors: &[u8],
         seed: u64,
+        ignore_mismatched_sizes: bool,
     ) -> Result<(AnyBackend, LoadReport)> {
-        let (weights, report) = load_checkpoint(&config, safetensors, seed as u32)?;
+        let (weights, report) =
+            load_checkpoint(&config, safetensors, seed as u32, ignore_mismatched_sizes)?;
         Ok((Self::new(kind, gpu, config, weights).await?, report))
     }
 
@@ -80,15 +83,6 @@ impl AnyBackend {
                 };
                 format!("WebGPU: {name} ({}, {})", i.backend, i.device_type)
             }
-        }
-    }
-
-    /// Wait until the device has run everything submitted (at once on the CPU). The browser's
-    /// training loop waits after each step, so its progress counts steps done, not queued.
-    pub async fn wait_idle(&self) -> Result<()> {
-        match self {
-            AnyBackend::Cpu(_) => Ok(()),
-            AnyBackend::WebGpu(b) => b.gpu().finish().await,
         }
     }
 
@@ -146,6 +140,13 @@ impl Backend for AnyBackend {
         match self {
             AnyBackend::Cpu(b) => b.weights().await,
             AnyBackend::WebGpu(b) => b.weights().await,
+        }
+    }
+
+    async fn wait_idle(&mut self) -> Result<()> {
+        match self {
+            AnyBackend::Cpu(b) => b.wait_idle().await,
+            AnyBackend::WebGpu(b) => b.wait_idle().await,
         }
     }
 }

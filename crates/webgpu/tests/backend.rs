@@ -29,6 +29,7 @@ fn tiny(model_type: ModelType) -> ModelConfig {
         pad_token_id: 0,
         num_labels: 3,
         id2label: vec!["a".into(), "b".into(), "c".into()],
+        label_notes: Vec::new(),
     }
 }
 

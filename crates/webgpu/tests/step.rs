@@ -33,6 +33,7 @@ fn tiny(model_type: ModelType, num_labels: usize) -> ModelConfig {
         pad_token_id: 0,
         num_labels,
         id2label: (0..num_labels).map(|i| format!("LABEL_{i}")).collect(),
+        label_notes: Vec::new(),
     }
 }
 

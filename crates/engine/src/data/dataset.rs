@@ -71,9 +71,18 @@ impl Values {
         Some(match self {
             Values::Text(v) => v.get(row)?.clone().into(),
             Values::Int(v) => (*v.get(row)?).into(),
-            Values::Float(v) => (*v.get(row)? as f64).into(),
+            Values::Float(v) => float_json(*v.get(row)?),
         })
     }
+}
+
+/// A float32 value (a regression label) as the data set holds it: the shortest decimal that
+/// reads back as the same f32 (`4.4`, not the f64 widening `4.400000095367432`). Not finite:
+/// null, as JSON has no NaN.
+pub fn float_json(x: f32) -> serde_json::Value {
+    // f32's Display is that shortest decimal; as an f64 it prints the same digits.
+    let shortest: f64 = x.to_string().parse().unwrap_or(f64::NAN);
+    serde_json::Number::from_f64(shortest).map_or(serde_json::Value::Null, Into::into)
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -14,7 +14,7 @@ mod parquet_file;
 mod table;
 
 pub use csv_file::read_csv;
-pub use dataset::{Column, Dataset, DatasetDict, Feature, Features, Values};
+pub use dataset::{float_json, Column, Dataset, DatasetDict, Feature, Features, Values};
 pub use glue::{GlueTask, TsvLayout, GLUE_REPO, TASKS};
 pub use glue_tsv::read_glue_tsv;
 pub use jsonl::read_jsonl;

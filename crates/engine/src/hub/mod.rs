@@ -8,7 +8,7 @@
 //! `wasm_bindgen_futures` in a worker.
 
 mod source;
-pub use source::{ModelFiles, Source};
+pub use source::{ModelFiles, Source, TokenizerFiles};
 
 #[cfg(not(target_arch = "wasm32"))]
 mod native;

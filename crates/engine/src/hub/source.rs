@@ -200,20 +200,56 @@ mod local {
 pub struct ModelFiles {
     /// `config.json`.
     pub config_json: String,
-    /// `tokenizer.json` (the fast tokenizer's single file).
+    /// `tokenizer.json` (the fast tokenizer's single file), or, for a checkpoint that has only
+    /// `vocab.txt`, the one transformers would build from it (`tokenize::wordpiece`).
     pub tokenizer_json: String,
     /// `model.safetensors`.
     pub weights: Vec<u8>,
     /// `tokenizer_config.json`, when the repo has one (model_max_length, do_lower_case).
     pub tokenizer_config_json: Option<String>,
+    /// Whether `tokenizer_json` was built from `vocab.txt` (the repo has no tokenizer.json).
+    pub tokenizer_from_vocab: bool,
 }
 
 impl ModelFiles {
+    /// Read the files from the source (the tokenizer's as `TokenizerFiles::load` does).
     pub async fn load<F: Fetch, S: Store>(
         hub: &Hub<F, S>,
         source: &Source,
         progress: &mut dyn FnMut(&Progress),
     ) -> Result<ModelFiles> {
+        let t = TokenizerFiles::load(hub, source, progress).await?;
+        let weights = source.read(hub, "model.safetensors", progress).await?;
+        Ok(ModelFiles {
+            config_json: t.config_json,
+            tokenizer_json: t.tokenizer_json,
+            weights,
+            tokenizer_config_json: t.tokenizer_config_json,
+            tokenizer_from_vocab: t.tokenizer_from_vocab,
+        })
+    }
+}
+
+/// What a tokenizer needs from a model's repo or folder (`ModelFiles` without the weights).
+#[derive(Clone, Debug)]
+pub struct TokenizerFiles {
+    pub config_json: String,
+    /// `tokenizer.json`, or the one built from `vocab.txt` (see `ModelFiles`).
+    pub tokenizer_json: String,
+    pub tokenizer_config_json: Option<String>,
+    pub tokenizer_from_vocab: bool,
+}
+
+impl TokenizerFiles {
+    /// `config.json`, `tokenizer_config.json` when present, and `tokenizer.json`; without
+    /// `tokenizer.json`, the tokenizer is built from `vocab.txt` (with `special_tokens_map.json`
+    /// when present), as transformers does for BERT and DistilBERT. Without either, the error
+    /// names both.
+    pub async fn load<F: Fetch, S: Store>(
+        hub: &Hub<F, S>,
+        source: &Source,
+        progress: &mut dyn FnMut(&Progress),
+    ) -> Result<TokenizerFiles> {
         let text = |name: &str, bytes: Vec<u8>| {
             String::from_utf8(bytes)
                 .map_err(|_| Error::io(format!("{}: {name}", source.describe()), "not valid UTF-8"))
@@ -229,18 +265,62 @@ impl ModelFiles {
             Some(bytes) => Some(text("tokenizer_config.json", bytes)?),
             None => None,
         };
-        let tokenizer_json = text(
-            "tokenizer.json",
-            source.read(hub, "tokenizer.json", progress).await?,
-        )?;
-        let weights = source.read(hub, "model.safetensors", progress).await?;
-        Ok(ModelFiles {
+        let (tokenizer_json, tokenizer_from_vocab) = match source
+            .read_optional(hub, "tokenizer.json", progress)
+            .await?
+        {
+            Some(bytes) => (text("tokenizer.json", bytes)?, false),
+            None => {
+                let built = tokenizer_from_vocab(hub, source, &tokenizer_config_json, progress)
+                    .await?;
+                (built, true)
+            }
+        };
+        Ok(TokenizerFiles {
             config_json,
             tokenizer_json,
-            weights,
             tokenizer_config_json,
+            tokenizer_from_vocab,
         })
     }
+}
+
+/// `tokenizer.json` built from the source's `vocab.txt` and `special_tokens_map.json`.
+async fn tokenizer_from_vocab<F: Fetch, S: Store>(
+    hub: &Hub<F, S>,
+    source: &Source,
+    tokenizer_config_json: &Option<String>,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<String> {
+    let place = source.describe();
+    let Some(vocab) = source.read_optional(hub, "vocab.txt", progress).await? else {
+        return Err(Error::io(
+            format!("{place}: tokenizer.json"),
+            "not found, and there is no vocab.txt to build a WordPiece tokenizer from \
+             (Wick reads a fast tokenizer's tokenizer.json, or BERT's vocab.txt)",
+        ));
+    };
+    let vocab = String::from_utf8(vocab)
+        .map_err(|_| Error::io(format!("{place}: vocab.txt"), "not valid UTF-8"))?;
+    let json = |name: &str, text: &str| {
+        serde_json::from_str::<serde_json::Value>(text)
+            .map_err(|e| Error::io(format!("{place}: {name}"), format!("not valid JSON: {e}")))
+    };
+    let config = match tokenizer_config_json {
+        Some(text) => Some(json("tokenizer_config.json", text)?),
+        None => None,
+    };
+    let special = match source
+        .read_optional(hub, "special_tokens_map.json", progress)
+        .await?
+    {
+        Some(bytes) => Some(json(
+            "special_tokens_map.json",
+            &String::from_utf8_lossy(&bytes),
+        )?),
+        None => None,
+    };
+    crate::tokenize::wordpiece::tokenizer_json(&vocab, config.as_ref(), special.as_ref())
 }
 
 #[cfg(test)]

@@ -38,6 +38,10 @@ pub struct ModelConfig {
     pub num_labels: usize,
     /// Label names in id order (`id2label`).
     pub id2label: Vec<String>,
+    /// What was decided about conflicting labels (config.json's `num_labels`, `id2label` and
+    /// `label2id`, then the data set's), one sentence each, for the load report.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub label_notes: Vec<String>,
 }
 
 impl ModelConfig {
@@ -67,15 +71,19 @@ impl ModelConfig {
             ModelType::Bert => bert(&fields)?,
             ModelType::DistilBert => distilbert(&fields)?,
         };
-        let (num_labels, id2label) = labels(&fields)?;
+        let (num_labels, id2label, notes) = labels(&fields)?;
         config.num_labels = num_labels;
         config.id2label = id2label;
+        config.label_notes = notes;
         config.validate(source)?;
         Ok(config)
     }
 
     /// Set the labels from the task (MRPC: 2, MNLI: 3, STS-B: 1 = regression). Without names,
-    /// labels are called `LABEL_0`, `LABEL_1`, ... as transformers does.
+    /// labels are called `LABEL_0`, `LABEL_1`, ... as transformers does. The data set wins over
+    /// the checkpoint's own labels (as `from_pretrained(checkpoint, num_labels=n)` does): where
+    /// config.json named others, `label_notes` says so. Errors: 0 labels, or names of another
+    /// count.
     pub fn with_labels(mut self, num_labels: usize, id2label: Option<Vec<String>>) -> Result<Self> {
         if num_labels == 0 {
             return Err(Error::Invalid("num_labels must be at least 1".into()));
@@ -90,6 +98,26 @@ impl ModelConfig {
             Some(names) => names,
             None => default_labels(num_labels),
         };
+        // A config.json that names no labels has LABEL_0 and LABEL_1: those go silently.
+        let own = &self.id2label;
+        let named = *own != default_labels(2);
+        if named && own.len() != num_labels {
+            self.label_notes.push(format!(
+                "config.json has {} labels ({}), the data set {num_labels} ({}): the data set's \
+                 win, as from_pretrained(checkpoint, num_labels={num_labels}) does, so the \
+                 classification head needs {num_labels} outputs",
+                own.len(),
+                own.join(", "),
+                names.join(", ")
+            ));
+        } else if named && own != &names && *own != default_labels(own.len()) {
+            self.label_notes.push(format!(
+                "config.json names the labels {}; the data set's names {} are used (label i \
+                 of the head is the data set's label i)",
+                own.join(", "),
+                names.join(", ")
+            ));
+        }
         self.num_labels = num_labels;
         self.id2label = names;
         Ok(self)
@@ -169,6 +197,7 @@ fn bert(f: &Fields) -> Result<ModelConfig> {
         pad_token_id: f.uint("pad_token_id", 0)? as u32,
         num_labels: 0,
         id2label: Vec::new(),
+        label_notes: Vec::new(),
     })
 }
 
@@ -199,15 +228,65 @@ fn distilbert(f: &Fields) -> Result<ModelConfig> {
         pad_token_id: f.uint("pad_token_id", 0)? as u32,
         num_labels: 0,
         id2label: Vec::new(),
+        label_notes: Vec::new(),
     })
 }
 
-/// `id2label` (a map from "0", "1", ... to names) wins over `num_labels`; the default is 2.
-fn labels(f: &Fields) -> Result<(usize, Vec<String>)> {
-    let Some(value) = f.obj.get("id2label").filter(|v| !v.is_null()) else {
-        let n = f.uint("num_labels", 2)?;
-        return Ok((n, default_labels(n)));
+/// The labels of config.json, by transformers 5's `PretrainedConfig` rule: `num_labels`, when
+/// given and at odds with `id2label`'s length, wins and the names become `LABEL_0..`;
+/// otherwise `id2label` names them; the default is 2. `label2id` never decides (transformers
+/// keeps it as written and names predictions by `id2label`); where it disagrees, or comes
+/// without `id2label`, a note says so. Returns (num_labels, names, notes).
+fn labels(f: &Fields) -> Result<(usize, Vec<String>, Vec<String>)> {
+    let mut notes = Vec::new();
+    let given_num = match f.get("num_labels") {
+        Some(v) if !v.is_null() => Some(f.uint("num_labels", 2)?),
+        _ => None,
     };
+    let names = match f.obj.get("id2label").filter(|v| !v.is_null()) {
+        Some(value) => Some(id2label(f, value)?),
+        None => None,
+    };
+    let (n, names) = match (given_num, names) {
+        (Some(n), Some(names)) if names.len() != n => {
+            notes.push(format!(
+                "{}: num_labels = {n} but id2label has {} names ({}): num_labels wins and the \
+                 labels are named LABEL_0..LABEL_{}, as transformers' PretrainedConfig does",
+                f.source,
+                names.len(),
+                names.join(", "),
+                n.saturating_sub(1)
+            ));
+            (n, default_labels(n))
+        }
+        (_, Some(names)) => (names.len(), names),
+        (n, None) => {
+            let n = n.unwrap_or(2);
+            (n, default_labels(n))
+        }
+    };
+    if let Some(Value::Object(map)) = f.obj.get("label2id") {
+        let mirrors = map.len() == names.len()
+            && names
+                .iter()
+                .enumerate()
+                .all(|(i, name)| map.get(name).and_then(Value::as_u64) == Some(i as u64));
+        if !mirrors {
+            let listed: Vec<String> = map.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+            notes.push(format!(
+                "{}: label2id {{{}}} does not mirror id2label ({}): the labels are named by \
+                 id2label, as transformers names predictions",
+                f.source,
+                listed.join(", "),
+                names.join(", ")
+            ));
+        }
+    }
+    Ok((n, names, notes))
+}
+
+/// `id2label`: a map from "0", "1", ... (no gaps) to names.
+fn id2label(f: &Fields, value: &Value) -> Result<Vec<String>> {
     let Value::Object(map) = value else {
         return Err(f.wrong_type("id2label", "an object"));
     };
@@ -232,10 +311,7 @@ fn labels(f: &Fields) -> Result<(usize, Vec<String>)> {
             pairs.len()
         )));
     }
-    Ok((
-        pairs.len(),
-        pairs.into_iter().map(|(_, name)| name).collect(),
-    ))
+    Ok(pairs.into_iter().map(|(_, name)| name).collect())
 }
 
 fn default_labels(n: usize) -> Vec<String> {

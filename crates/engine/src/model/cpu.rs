@@ -56,7 +56,7 @@ impl CpuBackend {
         safetensors: &[u8],
         seed: u64,
     ) -> Result<(CpuBackend, LoadReport)> {
-        let (params, report) = weights::load_checkpoint(&config, safetensors, seed as u32)?;
+        let (params, report) = weights::load_checkpoint(&config, safetensors, seed as u32, false)?;
         Ok((Self::new(config, params)?, report))
     }
 

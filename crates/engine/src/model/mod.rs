@@ -18,7 +18,7 @@ pub mod weights;
 
 pub use config::{ModelConfig, ModelType};
 pub use cpu::CpuBackend;
-pub use weights::{load_checkpoint, parameter_specs, LoadReport};
+pub use weights::{load_checkpoint, parameter_specs, LoadReport, Mismatch};
 
 use candle_core::{Device, Tensor};
 use std::collections::HashMap;

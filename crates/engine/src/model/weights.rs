@@ -27,11 +27,28 @@ pub struct LoadReport {
     pub unused: Vec<String>,
     /// Body weights the checkpoint lacks, freshly initialised (unexpected: a wrong checkpoint?).
     pub missing: Vec<String>,
+    /// Tensors whose shape differs from the model's, freshly initialised because the load
+    /// asked for `ignore_mismatched_sizes` (a head trained for another number of labels).
+    pub mismatched: Vec<Mismatch>,
+    /// The config's label decisions (`ModelConfig::label_notes`).
+    pub notes: Vec<String>,
+}
+
+/// A checkpoint tensor of another shape than the model's (transformers' `mismatched_keys`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mismatch {
+    /// The model's name for it (`classifier.weight`).
+    pub name: String,
+    pub checkpoint: Vec<usize>,
+    pub model: Vec<usize>,
 }
 
 impl fmt::Display for LoadReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let arch = &self.architecture;
+        for note in &self.notes {
+            writeln!(f, "{note}")?;
+        }
         if !self.unused.is_empty() {
             writeln!(
                 f,
@@ -53,6 +70,20 @@ impl fmt::Display for LoadReport {
                  You should probably TRAIN this model on a down-stream task to be able to use it for predictions and inference.",
                 self.newly_initialized
             )?;
+        }
+        if !self.mismatched.is_empty() {
+            writeln!(
+                f,
+                "Some weights of {arch} were not initialized from the model checkpoint and are newly initialized because the shapes did not match:"
+            )?;
+            for m in &self.mismatched {
+                writeln!(
+                    f,
+                    "- {}: found shape {:?} in the checkpoint and {:?} in the model instantiated",
+                    m.name, m.checkpoint, m.model
+                )?;
+            }
+            writeln!(f, "You should probably TRAIN this model on a down-stream task to be able to use it for predictions and inference.")?;
         }
         Ok(())
     }
@@ -242,12 +273,16 @@ fn canonical(model_type: ModelType, key: &str, known: &HashMap<&str, usize>) -> 
 
 /// Load the model's parameters from a `model.safetensors` file's bytes: every parameter in
 /// `parameter_specs` order, with the head (and whatever else the checkpoint lacks) freshly
-/// initialised from `seed`. Errors: unreadable file, a tensor of the wrong shape or dtype, or a
-/// checkpoint that has nothing of this architecture.
+/// initialised from `seed`. A tensor of another shape (a head trained for another number of
+/// labels) is an error naming every such tensor, unless `ignore_mismatched_sizes`: then it is
+/// initialised afresh and listed in `LoadReport::mismatched`, as transformers'
+/// `from_pretrained(..., ignore_mismatched_sizes=True)` does. Errors: unreadable file, a
+/// mismatched shape, an unsupported dtype, or a checkpoint with nothing of this architecture.
 pub fn load_checkpoint(
     config: &ModelConfig,
     safetensors: &[u8],
     seed: u32,
+    ignore_mismatched_sizes: bool,
 ) -> Result<(Vec<NamedTensor>, LoadReport)> {
     let file = SafeTensors::deserialize(safetensors)
         .map_err(|e| Error::Model(format!("model.safetensors: {e}")))?;
@@ -260,6 +295,7 @@ pub fn load_checkpoint(
     let mut found: Vec<Option<Vec<f32>>> = vec![None; specs.len()];
     let mut report = LoadReport {
         architecture: architecture(config).into(),
+        notes: config.label_notes.clone(),
         ..LoadReport::default()
     };
     let mut keys = file.names();
@@ -283,15 +319,17 @@ pub fn load_checkpoint(
             .map_err(|e| Error::Model(format!("model.safetensors: {key}: {e}")))?;
         let spec = &specs[index];
         if view.shape() != spec.shape.as_slice() {
-            return Err(Error::Model(format!(
-                "model.safetensors: tensor {key} has shape {:?}, but {} expects {:?} for {}",
-                view.shape(),
-                report.architecture,
-                spec.shape,
-                spec.name
-            )));
+            report.mismatched.push(Mismatch {
+                name: spec.name.clone(),
+                checkpoint: view.shape().to_vec(),
+                model: spec.shape.clone(),
+            });
+            continue;
         }
         found[index] = Some(to_f32(key, view.dtype(), view.shape(), view.data())?);
+    }
+    if !report.mismatched.is_empty() && !ignore_mismatched_sizes {
+        return Err(mismatch_error(config, &report));
     }
     let loaded_body = specs
         .iter()
@@ -312,7 +350,11 @@ pub fn load_checkpoint(
     }
     let mut params = Vec::with_capacity(specs.len());
     for (spec, data) in specs.iter().zip(found) {
+        let mismatched = report.mismatched.iter().any(|m| m.name == spec.name);
         match data {
+            None if mismatched => {
+                params.push(init_parameter(spec, config.initializer_range, seed));
+            }
             Some(data) => params.push(NamedTensor {
                 name: spec.name.clone(),
                 shape: spec.shape.clone(),
@@ -330,6 +372,43 @@ pub fn load_checkpoint(
         }
     }
     Ok((params, report))
+}
+
+/// transformers' size-mismatch error, with what to do: the tensors and both shapes, and
+/// `ignore_mismatched_sizes` (and where Wick offers it).
+fn mismatch_error(config: &ModelConfig, report: &LoadReport) -> Error {
+    let lines: Vec<String> = report
+        .mismatched
+        .iter()
+        .map(|m| {
+            format!(
+                "size mismatch for {}: the checkpoint has shape {:?}, the model {:?}",
+                m.name, m.checkpoint, m.model
+            )
+        })
+        .collect();
+    let head = report.mismatched.iter().all(|m| {
+        parameter_specs(config)
+            .iter()
+            .any(|s| s.head && s.name == m.name)
+    });
+    let why = if head {
+        format!(
+            " (the checkpoint's classification head was trained for another number of labels; \
+             this run has {})",
+            config.num_labels
+        )
+    } else {
+        String::new()
+    };
+    Error::Model(format!(
+        "model.safetensors: error in loading {}{why}:\n  {}\nTo draw those weights afresh, \
+         load with ignore_mismatched_sizes (wick: --ignore-mismatched-sizes; the page: \
+         \"Ignore mismatched sizes\" in the Checkpoint panel), as transformers' \
+         from_pretrained(..., ignore_mismatched_sizes=True) does.",
+        report.architecture,
+        lines.join("\n  ")
+    ))
 }
 
 /// A checkpoint tensor's data as f32 (f32, f16 and bf16 files).

@@ -45,6 +45,7 @@ fn model_files() -> ModelFiles {
         tokenizer_json: "{}".into(),
         weights: vec![1, 2, 3],
         tokenizer_config_json: None,
+        tokenizer_from_vocab: false,
     }
 }
 

@@ -189,6 +189,8 @@ impl<B: Backend> Trainer<B> {
         }
         let lr = self.schedule.lr(self.state.global_step);
         self.backend.step(lr, &self.adamw)?;
+        // On a device the calls above only queued the work: the step takes until it is done.
+        self.backend.wait_idle().await?;
 
         let s = &mut self.state;
         s.global_step += 1;
@@ -256,8 +258,13 @@ impl<B: Backend> Trainer<B> {
     }
 
     async fn log(&mut self) -> Result<Event> {
+        // The readback is part of the steps' time, as whatever the device still had queued.
+        let start = Instant::now();
         let grad_norm = self.read_loss().await?;
         let s = &mut self.state;
+        let waited = start.elapsed().as_secs_f64();
+        s.train_seconds += waited;
+        s.seconds_since_log += waited;
         let steps = (s.global_step - s.last_logged_step).max(1) as f64;
         let per_second = |n: usize| {
             if s.seconds_since_log > 0.0 {

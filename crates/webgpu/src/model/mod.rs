@@ -356,4 +356,8 @@ impl Backend for WebGpuBackend {
     async fn weights(&mut self) -> Result<Vec<NamedTensor>> {
         self.store.read(&self.gpu, Which::Param).await
     }
+
+    async fn wait_idle(&mut self) -> Result<()> {
+        self.gpu.finish().await
+    }
 }
