@@ -95,9 +95,7 @@ impl Session {
                 repo,
                 revision,
                 ignore_mismatched_sizes,
-            } => {
-                load::model_from_hub(self, &hub, &repo, &revision, ignore_mismatched_sizes).await
-            }
+            } => load::model_from_hub(self, &hub, &repo, &revision, ignore_mismatched_sizes).await,
             Command::LoadModelFiles {
                 names,
                 ignore_mismatched_sizes,

@@ -382,6 +382,39 @@ fn model_files_from_the_hub_or_a_folder() {
         files.tokenizer_config_json, None,
         "404 on an optional file is None"
     );
+    assert!(!files.tokenizer_from_vocab);
+
+    // An older repo: vocab.txt and no tokenizer.json (a 404), the tokenizer built from it.
+    let old = "/org/old-bert/resolve/main";
+    let server = Server::start(vec![
+        (
+            format!("{old}/config.json"),
+            Reply::Ok(br#"{"model_type":"bert","max_position_embeddings":512}"#.to_vec()),
+        ),
+        (
+            format!("{old}/tokenizer_config.json"),
+            Reply::Ok(br#"{"do_lower_case": false}"#.to_vec()),
+        ),
+        (
+            format!("{old}/vocab.txt"),
+            Reply::Ok(b"[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nHello\n".to_vec()),
+        ),
+        (format!("{old}/model.safetensors"), Reply::Ok(vec![7; 64])),
+    ]);
+    let (old_hub, _old_cache) = crate::hub(&server, None);
+    let source = Source::parse("org/old-bert", RepoKind::Model, &old_hub.endpoint).unwrap();
+    let files = pollster::block_on(ModelFiles::load(&old_hub, &source, &mut |_| {})).unwrap();
+    assert!(files.tokenizer_from_vocab);
+    let tokenizer = wick_engine::tokenize::Tokenizer::from_model_files(
+        files.tokenizer_json.as_bytes(),
+        files.config_json.as_bytes(),
+        files.tokenizer_config_json.as_deref().map(str::as_bytes),
+    )
+    .unwrap();
+    assert_eq!(
+        tokenizer.encode("Hello", None).unwrap().input_ids,
+        [2, 5, 3]
+    );
 
     let tmp = temp_dir();
     let dir = tmp.path().to_path_buf();

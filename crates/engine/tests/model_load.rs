@@ -111,25 +111,75 @@ fn a_checkpoint_without_some_body_weight_reports_it_missing() {
 }
 
 #[test]
-fn shape_mismatch_names_the_tensor_and_both_shapes() {
+fn shape_mismatch_names_the_tensors_and_suggests_ignore_mismatched_sizes() {
     let (config, bytes) = tiny_bert();
     let (params, _) = load_checkpoint(&config, &bytes, 42, false).unwrap();
+    // A classifier fine-tuned with 2 labels, used for 3 (and for STS-B's 1: regression).
     let exported = to_safetensors(&params).unwrap();
-    let three = config.clone().with_labels(3, None).unwrap();
-    let err = load_checkpoint(&three, &exported, 42, false)
-        .unwrap_err()
-        .to_string();
-    let both = (err.contains("[2, 32]") && err.contains("[3, 32]"))
-        || (err.contains("[2]") && err.contains("[3]"));
-    assert!(err.contains("tensor classifier.") && both, "{err}");
+    for labels in [3, 1] {
+        let other = config.clone().with_labels(labels, None).unwrap();
+        let err = load_checkpoint(&other, &exported, 42, false)
+            .unwrap_err()
+            .to_string();
+        for line in [
+            format!("size mismatch for classifier.weight: the checkpoint has shape [2, 32], the model [{labels}, 32]"),
+            format!("size mismatch for classifier.bias: the checkpoint has shape [2], the model [{labels}]"),
+        ] {
+            assert!(err.contains(&line), "{line}\n{err}");
+        }
+        assert!(
+            err.contains("ignore_mismatched_sizes") && err.contains("--ignore-mismatched-sizes"),
+            "{err}"
+        );
+        assert!(err.contains(&format!("this run has {labels}")), "{err}");
 
+        // With the option, the head is drawn afresh from the seed and reported with both shapes.
+        let (loaded, report) = load_checkpoint(&other, &exported, 42, true).unwrap();
+        let names: Vec<&str> = report.mismatched.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(names, ["classifier.bias", "classifier.weight"]);
+        assert_eq!(report.mismatched[1].checkpoint, [2, 32]);
+        assert_eq!(report.mismatched[1].model, [labels, 32]);
+        assert!(report.newly_initialized.is_empty() && report.missing.is_empty());
+        let text = report.to_string();
+        assert!(text.contains(&format!("- classifier.weight: found shape [2, 32] in the checkpoint and [{labels}, 32] in the model instantiated")), "{text}");
+        let head = loaded
+            .iter()
+            .find(|p| p.name == "classifier.weight")
+            .unwrap();
+        assert_eq!(head.shape, [labels, 32]);
+        assert_eq!(head.data.len(), labels * 32);
+        let bias = loaded.iter().find(|p| p.name == "classifier.bias").unwrap();
+        assert!(bias.data.iter().all(|&b| b == 0.0), "a fresh bias is zero");
+        // The body still comes from the checkpoint, and the same seed draws the same head.
+        let body = |ps: &[NamedTensor]| {
+            ps.iter()
+                .find(|p| p.name.ends_with("word_embeddings.weight"))
+                .unwrap()
+                .data
+                .clone()
+        };
+        assert_eq!(body(&loaded), body(&params));
+        let (again, _) = load_checkpoint(&other, &exported, 42, true).unwrap();
+        assert_eq!(again, loaded);
+    }
+
+    // A body tensor of another shape: the same error, and the option draws it afresh too (as
+    // transformers does; the notice says so).
     let mut wide = config.clone();
     wide.intermediate_size = 64;
-    let err = load_checkpoint(&wide, &bytes, 42, false).unwrap_err().to_string();
+    let err = load_checkpoint(&wide, &bytes, 42, false)
+        .unwrap_err()
+        .to_string();
     assert!(
         err.contains("intermediate.dense.") && err.contains("[48") && err.contains("[64"),
         "{err}"
     );
+    assert!(!err.contains("this run has"), "not a head: {err}");
+    let (_, report) = load_checkpoint(&wide, &bytes, 42, true).unwrap();
+    assert!(report
+        .mismatched
+        .iter()
+        .any(|m| m.name.contains("intermediate.dense")));
 }
 
 #[test]

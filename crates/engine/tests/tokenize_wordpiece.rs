@@ -14,7 +14,12 @@ use wick_engine::Result;
 
 struct NoNetwork;
 impl Fetch for NoNetwork {
-    async fn get(&self, url: &str, _: Option<&str>, _: &mut dyn FnMut(&Progress)) -> Result<Vec<u8>> {
+    async fn get(
+        &self,
+        url: &str,
+        _: Option<&str>,
+        _: &mut dyn FnMut(&Progress),
+    ) -> Result<Vec<u8>> {
         panic!("a local checkpoint must not download {url}")
     }
 }
@@ -31,7 +36,9 @@ fn reference() -> Value {
 /// The variant's checkpoint folder: vocab.txt, config.json, the optional JSON files and a
 /// stand-in model.safetensors (the tokenizer does not read it).
 fn lay_out(dir: &Path, variant: &Value) {
-    let vocab = reference_dir().join("wordpiece").join(variant["vocab"].as_str().unwrap());
+    let vocab = reference_dir()
+        .join("wordpiece")
+        .join(variant["vocab"].as_str().unwrap());
     std::fs::copy(vocab, dir.join("vocab.txt")).unwrap();
     for (file, key) in [
         ("config.json", "config"),
@@ -48,13 +55,20 @@ fn lay_out(dir: &Path, variant: &Value) {
 fn check_variant(name: &str) {
     let reference = reference();
     let variant = &reference["variants"][name];
-    assert!(variant.is_object(), "no variant {name} in tokens_wordpiece.json");
+    assert!(
+        variant.is_object(),
+        "no variant {name} in tokens_wordpiece.json"
+    );
     let tmp = tempfile::tempdir().unwrap();
     lay_out(tmp.path(), variant);
     let hub = Hub::new(NoNetwork, MemoryStore::new(), "http://unused", None);
     let source = Source::Local(tmp.path().to_path_buf());
-    let files = pollster::block_on(wick_engine::hub::ModelFiles::load(&hub, &source, &mut |_| {}))
-        .unwrap();
+    let files = pollster::block_on(wick_engine::hub::ModelFiles::load(
+        &hub,
+        &source,
+        &mut |_| {},
+    ))
+    .unwrap();
     assert!(files.tokenizer_from_vocab);
     let tokenizer = Tokenizer::from_model_files(
         files.tokenizer_json.as_bytes(),
@@ -87,7 +101,12 @@ fn check_variant(name: &str) {
             }
         }
     }
-    assert!(wrong.is_empty(), "{name}: {} differences:\n{}", wrong.len(), wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "{name}: {} differences:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
 }
 
 #[test]
@@ -134,7 +153,11 @@ fn model_input_names_and_truncation_from_tokenizer_config() {
 fn every_reference_variant_is_tested() {
     let reference = reference();
     let names: Vec<&String> = reference["variants"].as_object().unwrap().keys().collect();
-    assert_eq!(names.len(), 8, "a new variant in tokens_wordpiece.json needs a test: {names:?}");
+    assert_eq!(
+        names.len(),
+        8,
+        "a new variant in tokens_wordpiece.json needs a test: {names:?}"
+    );
 }
 
 #[test]
@@ -144,8 +167,15 @@ fn no_tokenizer_json_and_no_vocab_names_both() {
     std::fs::write(tmp.path().join("model.safetensors"), [0u8; 8]).unwrap();
     let hub = Hub::new(NoNetwork, MemoryStore::new(), "http://unused", None);
     let source = Source::Local(tmp.path().to_path_buf());
-    let err = pollster::block_on(wick_engine::hub::ModelFiles::load(&hub, &source, &mut |_| {}))
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("tokenizer.json") && err.contains("vocab.txt"), "{err}");
+    let err = pollster::block_on(wick_engine::hub::ModelFiles::load(
+        &hub,
+        &source,
+        &mut |_| {},
+    ))
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("tokenizer.json") && err.contains("vocab.txt"),
+        "{err}"
+    );
 }

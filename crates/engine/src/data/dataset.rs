@@ -287,6 +287,18 @@ mod ordered {
 mod tests {
     use super::*;
 
+    #[test]
+    fn floats_print_as_the_data_set_holds_them() {
+        // STS-B's 4.4 is 4.400000095367432 once widened to f64.
+        assert_eq!(float_json(4.4).to_string(), "4.4");
+        assert_eq!(float_json(0.0).to_string(), "0.0");
+        assert_eq!(float_json(3.8).to_string(), "3.8");
+        assert_eq!(float_json(1e-7).to_string(), "1e-7");
+        assert_eq!(float_json(f32::NAN), serde_json::Value::Null);
+        let column = Values::Float(vec![4.4, 0.25]);
+        assert_eq!(column.json(0).unwrap().to_string(), "4.4");
+    }
+
     fn mrpc_like() -> Dataset {
         let text = |v: &[&str]| Values::Text(v.iter().map(|s| s.to_string()).collect());
         let columns = vec![

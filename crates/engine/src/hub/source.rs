@@ -271,8 +271,8 @@ impl TokenizerFiles {
         {
             Some(bytes) => (text("tokenizer.json", bytes)?, false),
             None => {
-                let built = tokenizer_from_vocab(hub, source, &tokenizer_config_json, progress)
-                    .await?;
+                let built =
+                    tokenizer_from_vocab(hub, source, &tokenizer_config_json, progress).await?;
                 (built, true)
             }
         };

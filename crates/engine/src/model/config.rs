@@ -6,6 +6,7 @@
 //! (sinusoidal or relative positions, activations other than the erf GELU) are errors too,
 //! rather than silently computing something else.
 
+use super::labels;
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -71,7 +72,7 @@ impl ModelConfig {
             ModelType::Bert => bert(&fields)?,
             ModelType::DistilBert => distilbert(&fields)?,
         };
-        let (num_labels, id2label, notes) = labels(&fields)?;
+        let (num_labels, id2label, notes) = labels::from_config(&fields)?;
         config.num_labels = num_labels;
         config.id2label = id2label;
         config.label_notes = notes;
@@ -96,27 +97,10 @@ impl ModelConfig {
                 )))
             }
             Some(names) => names,
-            None => default_labels(num_labels),
+            None => labels::default_labels(num_labels),
         };
-        // A config.json that names no labels has LABEL_0 and LABEL_1: those go silently.
-        let own = &self.id2label;
-        let named = *own != default_labels(2);
-        if named && own.len() != num_labels {
-            self.label_notes.push(format!(
-                "config.json has {} labels ({}), the data set {num_labels} ({}): the data set's \
-                 win, as from_pretrained(checkpoint, num_labels={num_labels}) does, so the \
-                 classification head needs {num_labels} outputs",
-                own.len(),
-                own.join(", "),
-                names.join(", ")
-            ));
-        } else if named && own != &names && *own != default_labels(own.len()) {
-            self.label_notes.push(format!(
-                "config.json names the labels {}; the data set's names {} are used (label i \
-                 of the head is the data set's label i)",
-                own.join(", "),
-                names.join(", ")
-            ));
+        if let Some(note) = labels::dataset_note(&self.id2label, &names) {
+            self.label_notes.push(note);
         }
         self.num_labels = num_labels;
         self.id2label = names;
@@ -232,105 +216,19 @@ fn distilbert(f: &Fields) -> Result<ModelConfig> {
     })
 }
 
-/// The labels of config.json, by transformers 5's `PretrainedConfig` rule: `num_labels`, when
-/// given and at odds with `id2label`'s length, wins and the names become `LABEL_0..`;
-/// otherwise `id2label` names them; the default is 2. `label2id` never decides (transformers
-/// keeps it as written and names predictions by `id2label`); where it disagrees, or comes
-/// without `id2label`, a note says so. Returns (num_labels, names, notes).
-fn labels(f: &Fields) -> Result<(usize, Vec<String>, Vec<String>)> {
-    let mut notes = Vec::new();
-    let given_num = match f.get("num_labels") {
-        Some(v) if !v.is_null() => Some(f.uint("num_labels", 2)?),
-        _ => None,
-    };
-    let names = match f.obj.get("id2label").filter(|v| !v.is_null()) {
-        Some(value) => Some(id2label(f, value)?),
-        None => None,
-    };
-    let (n, names) = match (given_num, names) {
-        (Some(n), Some(names)) if names.len() != n => {
-            notes.push(format!(
-                "{}: num_labels = {n} but id2label has {} names ({}): num_labels wins and the \
-                 labels are named LABEL_0..LABEL_{}, as transformers' PretrainedConfig does",
-                f.source,
-                names.len(),
-                names.join(", "),
-                n.saturating_sub(1)
-            ));
-            (n, default_labels(n))
-        }
-        (_, Some(names)) => (names.len(), names),
-        (n, None) => {
-            let n = n.unwrap_or(2);
-            (n, default_labels(n))
-        }
-    };
-    if let Some(Value::Object(map)) = f.obj.get("label2id") {
-        let mirrors = map.len() == names.len()
-            && names
-                .iter()
-                .enumerate()
-                .all(|(i, name)| map.get(name).and_then(Value::as_u64) == Some(i as u64));
-        if !mirrors {
-            let listed: Vec<String> = map.iter().map(|(k, v)| format!("{k}: {v}")).collect();
-            notes.push(format!(
-                "{}: label2id {{{}}} does not mirror id2label ({}): the labels are named by \
-                 id2label, as transformers names predictions",
-                f.source,
-                listed.join(", "),
-                names.join(", ")
-            ));
-        }
-    }
-    Ok((n, names, notes))
-}
-
-/// `id2label`: a map from "0", "1", ... (no gaps) to names.
-fn id2label(f: &Fields, value: &Value) -> Result<Vec<String>> {
-    let Value::Object(map) = value else {
-        return Err(f.wrong_type("id2label", "an object"));
-    };
-    let mut pairs = Vec::with_capacity(map.len());
-    for (key, name) in map {
-        let id: usize = key.parse().map_err(|_| {
-            Error::Model(format!(
-                "{}: id2label key \"{key}\" is not an integer",
-                f.source
-            ))
-        })?;
-        let name = name
-            .as_str()
-            .ok_or_else(|| f.wrong_type(&format!("id2label.{key}"), "a string"))?;
-        pairs.push((id, name.to_string()));
-    }
-    pairs.sort();
-    if pairs.iter().enumerate().any(|(i, (id, _))| *id != i) {
-        return Err(Error::Model(format!(
-            "{}: id2label keys must be 0..{} without gaps",
-            f.source,
-            pairs.len()
-        )));
-    }
-    Ok(pairs.into_iter().map(|(_, name)| name).collect())
-}
-
-fn default_labels(n: usize) -> Vec<String> {
-    (0..n).map(|i| format!("LABEL_{i}")).collect()
-}
-
 /// Typed access to the fields of one config object, with the errors naming the field.
-struct Fields<'a> {
-    obj: &'a Map<String, Value>,
-    source: &'a str,
+pub(super) struct Fields<'a> {
+    pub obj: &'a Map<String, Value>,
+    pub source: &'a str,
 }
 
 impl Fields<'_> {
     /// The value of `name`, or `None` when absent or `null` (transformers' "unset").
-    fn get(&self, name: &str) -> Option<&Value> {
+    pub fn get(&self, name: &str) -> Option<&Value> {
         self.obj.get(name).filter(|v| !v.is_null())
     }
 
-    fn uint(&self, name: &str, default: usize) -> Result<usize> {
+    pub fn uint(&self, name: &str, default: usize) -> Result<usize> {
         match self.get(name) {
             None => Ok(default),
             Some(v) => v
@@ -366,7 +264,7 @@ impl Fields<'_> {
         }
     }
 
-    fn wrong_type(&self, name: &str, expected: &str) -> Error {
+    pub fn wrong_type(&self, name: &str, expected: &str) -> Error {
         let got = self.obj.get(name).map(Value::to_string).unwrap_or_default();
         Error::Model(format!(
             "{}: field {name} must be {expected}, got {got}",

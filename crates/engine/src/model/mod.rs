@@ -12,6 +12,7 @@ pub mod bert;
 pub mod config;
 pub mod cpu;
 pub mod distilbert;
+mod labels;
 pub mod matmul;
 pub mod ops;
 pub mod weights;

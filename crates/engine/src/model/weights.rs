@@ -402,12 +402,12 @@ fn mismatch_error(config: &ModelConfig, report: &LoadReport) -> Error {
         String::new()
     };
     Error::Model(format!(
-        "model.safetensors: error in loading {}{why}:\n  {}\nTo draw those weights afresh, \
-         load with ignore_mismatched_sizes (wick: --ignore-mismatched-sizes; the page: \
-         \"Ignore mismatched sizes\" in the Checkpoint panel), as transformers' \
+        "model.safetensors: error in loading {}{why}: {}. To draw those weights afresh, load \
+         with ignore_mismatched_sizes (wick: --ignore-mismatched-sizes; the page: \"Ignore \
+         mismatched sizes\" in the Checkpoint panel), as transformers' \
          from_pretrained(..., ignore_mismatched_sizes=True) does.",
         report.architecture,
-        lines.join("\n  ")
+        lines.join("; ")
     ))
 }
 

@@ -103,11 +103,8 @@ fn max_length_comes_from_tokenizer_config_else_config() {
     // transformers' VERY_LARGE_INTEGER means "no limit": fall back to the positions.
     let huge = br#"{"model_max_length": 1000000000000000019884624838656}"#;
     assert_eq!(from(Some(huge)).unwrap().max_length(), 9);
-    let no_max =
-        Tokenizer::from_model_files(TINY.as_bytes(), br#"{"model_type": "bert"}"#, None);
-    assert!(
-        matches!(no_max, Err(Error::Tokenizer(m)) if m.contains("max_position_embeddings"))
-    );
+    let no_max = Tokenizer::from_model_files(TINY.as_bytes(), br#"{"model_type": "bert"}"#, None);
+    assert!(matches!(no_max, Err(Error::Tokenizer(m)) if m.contains("max_position_embeddings")));
 }
 
 #[test]
@@ -117,11 +114,8 @@ fn pad_token_comes_from_tokenizer_config_else_the_file() {
     let tc = br#"{"pad_token": {"content": "[SEP]", "lstrip": false}}"#;
     let t = Tokenizer::from_model_files(TINY.as_bytes(), config, Some(tc)).unwrap();
     assert_eq!(t.pad_token_id().unwrap(), 3);
-    let bad = Tokenizer::from_model_files(
-        TINY.as_bytes(),
-        config,
-        Some(br#"{"pad_token": "<pad>"}"#),
-    );
+    let bad =
+        Tokenizer::from_model_files(TINY.as_bytes(), config, Some(br#"{"pad_token": "<pad>"}"#));
     assert!(matches!(bad, Err(Error::Tokenizer(m)) if m.contains("<pad>")));
 }
 

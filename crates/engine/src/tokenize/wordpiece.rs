@@ -41,7 +41,9 @@ pub fn tokenizer_json(
         size += 1;
     }
     if vocab.is_empty() {
-        return Err(Error::Tokenizer("vocab.txt: the vocabulary is empty".into()));
+        return Err(Error::Tokenizer(
+            "vocab.txt: the vocabulary is empty".into(),
+        ));
     }
     let empty = Map::new();
     let config = match tokenizer_config {
@@ -86,8 +88,9 @@ pub fn tokenizer_json(
                 let id: u64 = id
                     .parse()
                     .map_err(|_| config_error("added_tokens_decoder", "integer keys"))?;
-                let content = super::token_content(token)
-                    .ok_or_else(|| config_error("added_tokens_decoder", "tokens with \"content\""))?;
+                let content = super::token_content(token).ok_or_else(|| {
+                    config_error("added_tokens_decoder", "tokens with \"content\"")
+                })?;
                 let get = |k: &str, d: bool| token.get(k).and_then(Value::as_bool).unwrap_or(d);
                 added.push(json!({
                     "id": id, "content": content,
@@ -126,7 +129,8 @@ pub fn tokenizer_json(
     let cls_id = id_of(&vocab, &cls).or_else(|| added_id(&cls)).unwrap_or(2);
     let sep_id = id_of(&vocab, &sep).or_else(|| added_id(&sep)).unwrap_or(3);
 
-    let special = |token: &str, type_id: u32| json!({"SpecialToken": {"id": token, "type_id": type_id}});
+    let special =
+        |token: &str, type_id: u32| json!({"SpecialToken": {"id": token, "type_id": type_id}});
     let sequence = |id: &str, type_id: u32| json!({"Sequence": {"id": id, "type_id": type_id}});
     let tokenizer = json!({
         "version": "1.0",
@@ -158,8 +162,14 @@ pub fn tokenizer_json(
 }
 
 fn config_error(field: &str, expected: &str) -> Error {
-    let field = if field.is_empty() { String::new() } else { format!(" {field}") };
-    Error::Tokenizer(format!("tokenizer_config.json:{field}: expected {expected}"))
+    let field = if field.is_empty() {
+        String::new()
+    } else {
+        format!(" {field}")
+    };
+    Error::Tokenizer(format!(
+        "tokenizer_config.json:{field}: expected {expected}"
+    ))
 }
 
 #[cfg(test)]
@@ -177,9 +187,15 @@ mod tests {
     #[test]
     fn lowercase_and_accents_follow_the_config() {
         // Uncased (the default): lowercased, accents stripped; the literal [SEP] is special.
-        assert_eq!(encode(json!({}), "The CATS [SEP] Café"), [2, 5, 6, 7, 3, 8, 3]);
+        assert_eq!(
+            encode(json!({}), "The CATS [SEP] Café"),
+            [2, 5, 6, 7, 3, 8, 3]
+        );
         // Cased keeps case (so "The" is unknown) and accents.
-        assert_eq!(encode(json!({"do_lower_case": false}), "The cat Café"), [2, 1, 6, 1, 3]);
+        assert_eq!(
+            encode(json!({"do_lower_case": false}), "The cat Café"),
+            [2, 1, 6, 1, 3]
+        );
         // Lowercased but accents kept.
         let config = json!({"do_lower_case": true, "strip_accents": false});
         assert_eq!(encode(config, "CAFÉ"), [2, 9, 3]);
@@ -190,7 +206,12 @@ mod tests {
         let err = tokenizer_json("", None, None).unwrap_err().to_string();
         assert!(err.contains("vocab.txt"), "{err}");
         let config = json!({"do_lower_case": "yes"});
-        let err = tokenizer_json(VOCAB, Some(&config), None).unwrap_err().to_string();
-        assert!(err.contains("tokenizer_config.json") && err.contains("do_lower_case"), "{err}");
+        let err = tokenizer_json(VOCAB, Some(&config), None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("tokenizer_config.json") && err.contains("do_lower_case"),
+            "{err}"
+        );
     }
 }

@@ -554,3 +554,81 @@ fn misuse_is_an_error() {
         .to_string()
         .contains("learning_rate"));
 }
+
+/// A device-like backend: `step` only queues work, which takes `WORK` to run; `wait_idle`
+/// runs it. The trainer must wait once per step, inside the step's timing, so its logged
+/// speeds count the device's work and not the encoding (a lower bound: sleep never ends early).
+struct Queued {
+    inner: BagOfWords,
+    queued: usize,
+    waits: usize,
+}
+
+const WORK: std::time::Duration = std::time::Duration::from_millis(20);
+
+impl Backend for Queued {
+    fn name(&self) -> &'static str {
+        "queued"
+    }
+    fn accumulate(&mut self, batch: &Batch, accumulation: usize, seed: Option<u32>) -> Result<()> {
+        assert_eq!(
+            self.queued, 0,
+            "a step was encoded while the last one was still queued"
+        );
+        self.inner.accumulate(batch, accumulation, seed)
+    }
+    fn step(&mut self, lr: f64, cfg: &AdamWConfig) -> Result<()> {
+        self.queued += 1;
+        self.inner.step(lr, cfg)
+    }
+    async fn logits(&mut self, batch: &Batch) -> Result<Vec<f32>> {
+        self.inner.logits(batch).await
+    }
+    async fn take_stats(&mut self) -> Result<TrainStats> {
+        self.inner.take_stats().await
+    }
+    async fn weights(&mut self) -> Result<Vec<NamedTensor>> {
+        self.inner.weights().await
+    }
+    async fn wait_idle(&mut self) -> Result<()> {
+        std::thread::sleep(WORK * self.queued as u32);
+        self.queued = 0;
+        self.waits += 1;
+        Ok(())
+    }
+}
+
+#[test]
+fn logged_speeds_count_the_device_work_of_every_step() {
+    let args = args(|a| {
+        a.max_steps = 6;
+        a.logging_steps = 3;
+        a.per_device_train_batch_size = 4;
+    });
+    let inputs = TrainerInputs {
+        train_dataset: Some(split(50, 1)),
+        eval_dataset: None,
+        data_collator: DataCollatorWithPadding::new(0),
+        task: None,
+    };
+    let backend = Queued {
+        inner: BagOfWords::new(0.0),
+        queued: 0,
+        waits: 0,
+    };
+    let mut t = Trainer::new(backend, args, inputs).unwrap();
+    let mut events = Vec::new();
+    pollster::block_on(t.train(|e| events.push(e.clone()))).unwrap();
+    assert_eq!(t.backend.waits, 6, "one wait per step");
+    let logs = logs(&events);
+    assert_eq!(logs.len(), 2);
+    // 3 steps of 4 examples between logs took at least 3 x WORK.
+    let most = 12.0 / (3.0 * WORK.as_secs_f64());
+    for r in &logs {
+        assert!(
+            r.examples_per_second > 0.0 && r.examples_per_second <= most,
+            "{} examples/s: more than the device can do ({most})",
+            r.examples_per_second
+        );
+    }
+}
