@@ -299,8 +299,15 @@ pub struct LogEntry {
     pub loss: Option<f64>,
     pub learning_rate: Option<f64>,
     pub grad_norm: Option<f64>,
+    /// The trainer's speed over the steps since the last log (to the device's completion).
+    #[serde(default)]
+    pub examples_per_second: Option<f64>,
     /// `eval_loss`, `eval_accuracy`, ... on evaluation logs.
     pub eval: Vec<(String, f64)>,
+    /// Seconds of the run so far by the worker's wall clock (pauses excluded), when it was
+    /// logged: the tests check the logged speed against it.
+    #[serde(default)]
+    pub wall_s: f64,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -196,6 +196,11 @@ impl AppState {
             Event::ModelLoaded(card) => {
                 self.model.busy.set(false);
                 self.model.card.set(Some(card));
+                // Another tokenizer: the worker dropped the mapped splits, and the tokens
+                // shown came from the old one.
+                self.tok.pair.set(None);
+                self.tok.mapped.set(None);
+                self.tok.map_progress.set(Vec::new());
             }
             Event::DatasetLoaded(view) => {
                 self.data.busy.set(false);

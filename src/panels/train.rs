@@ -297,7 +297,7 @@ fn LogTable() -> impl IntoView {
                 <table id="train-log" class="rows">
                     <thead><tr>
                         <th>"step"</th><th>"epoch"</th><th>"loss"</th><th>"learning_rate"</th>
-                        <th>"grad_norm"</th>
+                        <th>"grad_norm"</th><th>"examples/s"</th>
                         {move || metric_names().into_iter().map(|n| view! { <th>{n}</th> }).collect_view()}
                     </tr></thead>
                     <tbody>
@@ -310,12 +310,15 @@ fn LogTable() -> impl IntoView {
                                     view! { <td class="num">{cell(v)}</td> }
                                 }).collect_view();
                                 view! {
-                                    <tr data-step=e.step data-loss=e.loss.map(|l| l.to_string()).unwrap_or_default()>
+                                    <tr data-step=e.step data-loss=e.loss.map(|l| l.to_string()).unwrap_or_default()
+                                        data-examples-per-second=e.examples_per_second.map(|v| v.to_string()).unwrap_or_default()
+                                        data-wall=e.wall_s.to_string()>
                                         <td class="num">{e.step}</td>
                                         <td class="num">{format!("{:.2}", e.epoch)}</td>
                                         <td class="num">{cell(e.loss)}</td>
                                         <td class="num">{e.learning_rate.map(|v| format!("{v:.3e}")).unwrap_or_default()}</td>
                                         <td class="num">{cell(e.grad_norm)}</td>
+                                        <td class="num">{e.examples_per_second.map(|v| format!("{v:.2}")).unwrap_or_default()}</td>
                                         {evals}
                                     </tr>
                                 }

@@ -275,7 +275,7 @@ async fn run_steps(
             &[],
         );
         for e in &events {
-            if let Some(entry) = log_entry(e) {
+            if let Some(entry) = log_entry(e, busy_seconds) {
                 post(&Event::Log(entry), &[]);
             }
         }
@@ -286,7 +286,7 @@ async fn run_steps(
     }
 }
 
-fn log_entry(e: &TrainEvent) -> Option<LogEntry> {
+fn log_entry(e: &TrainEvent, wall_s: f64) -> Option<LogEntry> {
     match e {
         TrainEvent::Log(r) => Some(LogEntry {
             step: r.step as u64,
@@ -294,12 +294,15 @@ fn log_entry(e: &TrainEvent) -> Option<LogEntry> {
             loss: Some(r.loss),
             learning_rate: Some(r.learning_rate),
             grad_norm: Some(r.grad_norm),
+            examples_per_second: Some(r.examples_per_second),
             eval: Vec::new(),
+            wall_s,
         }),
         TrainEvent::Evaluation(r) => Some(LogEntry {
             step: r.step as u64,
             epoch: r.epoch,
             eval: r.metrics.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+            wall_s,
             ..LogEntry::default()
         }),
         TrainEvent::TrainEnd(_) => None,

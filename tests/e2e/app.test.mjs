@@ -233,6 +233,53 @@ async function losses(page) {
     .map((r) => [Number(r.dataset.step), Number(r.dataset.loss)]));
 }
 
+/// The speed the log history gives (the trainer's examples/s, to the device's completion)
+/// against the worker's wall clock between the logs of steps 1 and 3: within 20 %.
+async function loggedSpeed(page, batch) {
+  const rows = await page.locator('#train-log tbody tr').evaluateAll((rs) => rs
+    .filter((r) => r.dataset.examplesPerSecond !== '')
+    .map((r) => ({ step: Number(r.dataset.step), rate: Number(r.dataset.examplesPerSecond), wall: Number(r.dataset.wall) })));
+  expect(rows.length >= 3, `a log per step: ${JSON.stringify(rows)}`);
+  const [first, ...rest] = rows;
+  const logged = rest.reduce((s, r) => s + batch / r.rate, 0);
+  const wall = rest[rest.length - 1].wall - first.wall;
+  const ratio = logged / wall;
+  log(`WebGPU speed: the log says ${logged.toFixed(2)} s for steps 2-${rows.length}, the wall clock ${wall.toFixed(2)} s (ratio ${ratio.toFixed(3)})`);
+  expect(ratio > 0.8 && ratio < 1.2, `the logged speed agrees with the wall clock within 20 %: ${ratio}`);
+  return { logged_s: logged, wall_s: wall, ratio, rows };
+}
+
+/// Checkpoints a course reader swaps in, from the local Hub: one fine-tuned for 3 labels (on
+/// MRPC it needs "Ignore mismatched sizes", and the load report lists both shapes), and an
+/// older repo with vocab.txt and no tokenizer.json (the tokenizer is built from it, with the
+/// ids Python gives).
+async function otherCheckpoints(page) {
+  await page.fill('#model-repo', 'wick-test/minilm-3-labels');
+  await page.click('#model-load');
+  const mismatch = await expectError(page, 'size mismatch for classifier.weight', 'a head for 3 labels on MRPC');
+  expect(mismatch.includes('[3, 384]') && mismatch.includes('[2, 384]') && mismatch.includes('Ignore mismatched sizes'),
+    `both shapes, and what to do: ${mismatch}`);
+  await page.check('#model-ignore-mismatched');
+  await page.click('#model-load');
+  await waitFor(page, '#load-mismatched', 'loading with ignore_mismatched_sizes');
+  const report = await page.locator('#load-report').innerText();
+  expect(report.includes('classifier.weight: found shape [3, 384] in the checkpoint and [2, 384] in the model instantiated')
+    && report.includes('config.json has 3 labels (entailment, neutral, contradiction)'), `the load report: ${report}`);
+  await shot(page, 'checkpoint', 'checkpoint-mismatched');
+  await page.uncheck('#model-ignore-mismatched');
+
+  await page.fill('#model-repo', 'wick-test/minilm-vocab-only');
+  await page.click('#model-load');
+  await waitFor(page, '#model-card:has-text("built from vocab.txt")', 'a checkpoint with vocab.txt only');
+  await page.fill('#tok-a', "I've been waiting for a HuggingFace course my whole life.");
+  await page.fill('#tok-b', 'This course is amazing!');
+  await page.click('#tok-run');
+  await waitFor(page, '#tokens', 'tokenizing with the tokenizer built from vocab.txt');
+  const dict = await page.locator('pre.dict').innerText();
+  expect(dict.includes('[101, 1045, 1005, 2310, 2042, 3403, 2005, 1037, 17662, 12172, 2607, 2026, 2878, 2166, 1012, 102, 2023, 2607, 2003, 6429, 999, 102]'),
+    `the ids Python's AutoTokenizer gives: ${dict}`);
+}
+
 /// The same short run on the CPU, on WebGPU (SwiftShader here), and on WebGPU with the device
 /// destroyed during the run (it must go on on the CPU from the last log). compare.py checks the
 /// losses.
@@ -248,8 +295,9 @@ async function webgpu(page) {
     return { seconds: (Date.now() - t) / 1000, backend, losses: await losses(page) };
   };
   const gpu = { cpu: await timed({ ...run, backend: 'cpu' }, 'cpu, batch 2') };
-  gpu.webgpu = await timed({ ...run, max_steps: 2, backend: 'webgpu' }, 'webgpu, batch 2');
+  gpu.webgpu = await timed({ ...run, backend: 'webgpu' }, 'webgpu, batch 2');
   expect(gpu.webgpu.backend.startsWith('WebGPU'), `trained on WebGPU: ${gpu.webgpu.backend}`);
+  gpu.webgpu.speed = await loggedSpeed(page, run.per_device_train_batch_size);
   await shot(page, 'train', 'train-webgpu');
   let lost = false;
   // The click lands while step 2 runs; the device goes before the next step.
@@ -308,6 +356,8 @@ async function main() {
     await waitFor(page, '#predictions', 'predicting the validation split');
     await waitFor(page, '#confusion', 'the confusion matrix');
     result.metrics = await page.locator('#evaluate h3').first().innerText();
+    const heads = await page.locator('#metric-table tr').first().locator('th').allInnerTexts();
+    expect(heads.filter((h) => h.trim() === 'epoch').length === 1, `one epoch column: ${heads.join(' | ')}`);
     await shot(page, 'evaluate');
 
     await page.fill('#try-a', 'The company said profits rose 5% in the third quarter.');
@@ -362,6 +412,7 @@ async function main() {
     await waitFor(page, '#try-result', 'Try it after Stop');
 
     result.webgpu = await webgpu(page);
+    await otherCheckpoints(page);
   } finally {
     await ctx.close();
   }

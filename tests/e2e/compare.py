@@ -85,7 +85,7 @@ def compare_webgpu(runs, report):
     # After the loss the CPU goes on from the last log with fresh AdamW moments: the loss of the
     # step after it (taken before its update) is still the CPU run's; later ones are not.
     resumed = runs["lost"].get("resumed_from", 0)
-    for name, expected_steps, compared in (("webgpu", [1, 2], 2), ("lost", [1, 2, 3], resumed + 1)):
+    for name, expected_steps, compared in (("webgpu", [1, 2, 3], 3), ("lost", [1, 2, 3], resumed + 1)):
         page = runs[name]["losses"]
         steps = [s for s, _ in page]
         if steps != expected_steps:

