@@ -99,7 +99,7 @@ pub(super) fn dataset_note(own: &[String], names: &[String]) -> Option<String> {
     let n = names.len();
     if named && own.len() != n {
         Some(format!(
-            "config.json has {} labels ({}), the data set {n} ({}): the data set's win, as \
+            "config.json has {} labels ({}), the data set {n} ({}): the data set's labels win, as \
              from_pretrained(checkpoint, num_labels={n}) does, so the classification head needs \
              {n} outputs",
             own.len(),
