@@ -6,6 +6,7 @@ use serde::Serialize;
 use std::collections::HashMap;
 use std::io::Write;
 use std::process::ExitCode;
+use wick_engine::backend::NamedTensor;
 use wick_engine::hub::{DirStore, Hub, Progress, RepoKind, Source, UreqFetch, DEFAULT_ENDPOINT};
 use wick_engine::model::{LoadReport, ModelConfig};
 use wick_engine::tokenize::Tokenizer;
@@ -58,6 +59,23 @@ impl BackendArgs {
         config: ModelConfig,
         safetensors: &[u8],
     ) -> Result<(AnyBackend, LoadReport)> {
+        let (kind, gpu) = self.kind();
+        pollster::block_on(AnyBackend::from_checkpoint(
+            kind,
+            &gpu,
+            config,
+            safetensors,
+            self.seed,
+        ))
+    }
+
+    /// The chosen backend holding `weights` (every parameter, transformers' names).
+    pub fn build(&self, config: ModelConfig, weights: Vec<NamedTensor>) -> Result<AnyBackend> {
+        let (kind, gpu) = self.kind();
+        pollster::block_on(AnyBackend::new(kind, &gpu, config, weights))
+    }
+
+    fn kind(&self) -> (BackendKind, GpuOptions) {
         let kind = match self.backend {
             BackendChoice::Cpu => BackendKind::Cpu,
             BackendChoice::Webgpu => BackendKind::WebGpu,
@@ -66,13 +84,7 @@ impl BackendArgs {
             allow_f16: self.webgpu_f16,
             ..GpuOptions::default()
         };
-        pollster::block_on(AnyBackend::from_checkpoint(
-            kind,
-            &gpu,
-            config,
-            safetensors,
-            self.seed,
-        ))
+        (kind, gpu)
     }
 }
 
