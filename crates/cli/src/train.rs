@@ -209,7 +209,8 @@ pub fn run(global: &GlobalArgs, a: Args) -> Result<()> {
             }
         }
         if trainer.should_save() {
-            let (dir, seconds) = save_checkpoint(&mut trainer, &a.output_dir, &config, &files, &tokenizer)?;
+            let (dir, seconds) =
+                save_checkpoint(&mut trainer, &a.output_dir, &config, &files, &tokenizer)?;
             bar.println(format!("saved {} in {seconds:.1} s", dir.display()));
         }
     }

@@ -44,9 +44,10 @@ impl OptimizerState {
             name: &str,
             shape: &[usize],
         ) -> Result<&'s [f32]> {
-            let t = list.iter().find(|t| t.name == name).ok_or_else(|| {
-                Error::Model(format!("optimizer state: no {which} for {name}"))
-            })?;
+            let t = list
+                .iter()
+                .find(|t| t.name == name)
+                .ok_or_else(|| Error::Model(format!("optimizer state: no {which} for {name}")))?;
             if t.shape != shape || t.data.len() != shape.iter().product::<usize>() {
                 return Err(Error::Model(format!(
                     "optimizer state: {which} of {name} has shape {:?} ({} values), the model's is {shape:?}",
@@ -65,7 +66,12 @@ impl OptimizerState {
                 find(&self.v, "exp_avg_sq", name, shape)?,
             ));
         }
-        if let Some(extra) = self.m.iter().chain(&self.v).find(|t| !names.contains(t.name.as_str())) {
+        if let Some(extra) = self
+            .m
+            .iter()
+            .chain(&self.v)
+            .find(|t| !names.contains(t.name.as_str()))
+        {
             return Err(Error::Model(format!(
                 "optimizer state: {} is not a parameter of the model",
                 extra.name

@@ -219,7 +219,10 @@ impl TrainingArguments {
             return bad("eval_steps", "must be at least 1");
         }
         if self.save_strategy == IntervalStrategy::Steps && self.save_steps == 0 {
-            return bad("save_steps", "must be at least 1 with save_strategy \"steps\"");
+            return bad(
+                "save_steps",
+                "must be at least 1 with save_strategy \"steps\"",
+            );
         }
         if self.save_total_limit == Some(0) {
             return bad(
@@ -306,7 +309,10 @@ mod tests {
             ("eval_steps", Box::new(|a| a.eval_steps = Some(0))),
             ("logging_steps", Box::new(|a| a.logging_steps = 0)),
             ("save_steps", Box::new(|a| a.save_steps = 0)),
-            ("save_total_limit", Box::new(|a| a.save_total_limit = Some(0))),
+            (
+                "save_total_limit",
+                Box::new(|a| a.save_total_limit = Some(0)),
+            ),
         ];
         for (name, break_it) in cases {
             let mut args = TrainingArguments::default();

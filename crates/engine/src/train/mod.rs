@@ -8,8 +8,8 @@ pub mod events;
 pub mod schedule;
 pub mod trainer;
 
-pub use checkpoint::Checkpoint;
 pub use args::{IntervalStrategy, SchedulerType, TrainingArguments};
+pub use checkpoint::Checkpoint;
 pub use events::{EvalRecord, Event, LogRecord, TrainSummary};
 pub use schedule::{Schedule, StepPlan};
 pub use trainer::{mean_loss, PredictionOutput, Trainer, TrainerInputs, TrainerState};

@@ -15,7 +15,8 @@ use serde_json::{json, Value};
 /// holds any callback's state by class name, and transformers skips names it does not know.
 const WICK_KEY: &str = "WickTrainer";
 
-/// transformers' `TrainerState` fields (keys sorted, as its `save_to_json` writes them).
+/// transformers' `TrainerState` fields, keys sorted at every level as its `save_to_json`
+/// (`sort_keys=True`) writes them.
 /// `total_flos` is left out (transformers counts the model's floating-point operations; Wick
 /// does not, and transformers reads the field as 0 when it is missing).
 pub fn trainer_state(c: &Checkpoint) -> Result<Value> {
@@ -24,7 +25,7 @@ pub fn trainer_state(c: &Checkpoint) -> Result<Value> {
         "state": serde_json::to_value(s).map_err(|e| Error::Invalid(e.to_string()))?,
         "plan": serde_json::to_value(c.plan).map_err(|e| Error::Invalid(e.to_string()))?,
     });
-    Ok(json!({
+    Ok(sorted(json!({
         "best_global_step": null,
         "best_metric": null,
         "best_model_checkpoint": null,
@@ -56,7 +57,20 @@ pub fn trainer_state(c: &Checkpoint) -> Result<Value> {
         "train_batch_size": a.per_device_train_batch_size,
         "trial_name": null,
         "trial_params": null,
-    }))
+    })))
+}
+
+/// `value` with the keys of every object in order.
+fn sorted(value: Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<(String, Value)> = map.into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            Value::Object(entries.into_iter().map(|(k, v)| (k, sorted(v))).collect())
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(sorted).collect()),
+        other => other,
+    }
 }
 
 /// One `log_history` entry as transformers' `Trainer.log` appends it: the logged values, then
@@ -68,7 +82,12 @@ fn log_entry(event: &Event) -> Value {
             "grad_norm": r.grad_norm,
             "learning_rate": r.learning_rate,
         }),
-        Event::Evaluation(r) => Value::Object(r.metrics.iter().map(|(k, v)| (k.clone(), json!(v))).collect()),
+        Event::Evaluation(r) => Value::Object(
+            r.metrics
+                .iter()
+                .map(|(k, v)| (k.clone(), json!(v)))
+                .collect(),
+        ),
         Event::TrainEnd(t) => json!({
             "train_runtime": t.train_runtime,
             "train_samples_per_second": t.train_samples_per_second,
@@ -159,8 +178,16 @@ pub fn check_rng_state(
     let field = |name: &str| value.get(name).and_then(Value::as_u64);
     let expected = [
         ("seed", args.seed, "training_args.json"),
-        ("dropout_micro_batches", state.micro_batches, "trainer_state.json"),
-        ("sampler_epoch", state.epoch_index as u64, "trainer_state.json"),
+        (
+            "dropout_micro_batches",
+            state.micro_batches,
+            "trainer_state.json",
+        ),
+        (
+            "sampler_epoch",
+            state.epoch_index as u64,
+            "trainer_state.json",
+        ),
     ];
     for (name, want, other) in expected {
         let got = field(name);
@@ -169,13 +196,4 @@ pub fn check_rng_state(
         }
     }
     Ok(())
-}
-
-/// For tests: the keys of an event's `log_history` entry.
-#[cfg(test)]
-pub fn log_entry_keys(event: &Event) -> Vec<String> {
-    match log_entry(event) {
-        Value::Object(map) => map.keys().cloned().collect(),
-        _ => Vec::new(),
-    }
 }

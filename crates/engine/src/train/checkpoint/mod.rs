@@ -76,12 +76,18 @@ impl Checkpoint {
     pub fn to_files(&self, model: &ExportInputs) -> Result<Vec<ExportFile>> {
         let mut files = export::save_pretrained(model)?;
         files.push((OPTIMIZER_FILE.into(), optimizer_bytes(&self.optimizer)?));
-        files.push((SCHEDULER_FILE.into(), export::pretty(&json::scheduler(self))?));
+        files.push((
+            SCHEDULER_FILE.into(),
+            export::pretty(&json::scheduler(self))?,
+        ));
         files.push((
             TRAINER_STATE_FILE.into(),
             export::pretty(&json::trainer_state(self)?)?,
         ));
-        files.push((RNG_STATE_FILE.into(), export::pretty(&json::rng_state(self))?));
+        files.push((
+            RNG_STATE_FILE.into(),
+            export::pretty(&json::rng_state(self))?,
+        ));
         let args = serde_json::to_value(&self.args).map_err(|e| Error::Invalid(e.to_string()))?;
         files.push((TRAINING_ARGS_FILE.into(), export::pretty(&args)?));
         Ok(files)
@@ -103,7 +109,10 @@ impl Checkpoint {
         let args: TrainingArguments = {
             let value = parse(TRAINING_ARGS_FILE, &read(TRAINING_ARGS_FILE)?)?;
             serde_json::from_value(value).map_err(|e| {
-                Error::io(path(TRAINING_ARGS_FILE), format!("not TrainingArguments: {e}"))
+                Error::io(
+                    path(TRAINING_ARGS_FILE),
+                    format!("not TrainingArguments: {e}"),
+                )
             })?
         };
         let state_value = parse(TRAINER_STATE_FILE, &read(TRAINER_STATE_FILE)?)?;
@@ -113,12 +122,17 @@ impl Checkpoint {
         let schedule = json::read_scheduler(&scheduler, &state)
             .map_err(|e| Error::io(path(SCHEDULER_FILE), e))?;
         let rng = parse(RNG_STATE_FILE, &read(RNG_STATE_FILE)?)?;
-        json::check_rng_state(&rng, &args, &state).map_err(|e| Error::io(path(RNG_STATE_FILE), e))?;
+        json::check_rng_state(&rng, &args, &state)
+            .map_err(|e| Error::io(path(RNG_STATE_FILE), e))?;
 
         let model = read(MODEL_FILE)?;
         let (weights, report) = weights::load_checkpoint(config, &model, 0)
             .map_err(|e| Error::io(path(MODEL_FILE), e))?;
-        let lacking: Vec<&String> = report.newly_initialized.iter().chain(&report.missing).collect();
+        let lacking: Vec<&String> = report
+            .newly_initialized
+            .iter()
+            .chain(&report.missing)
+            .collect();
         if !lacking.is_empty() {
             return Err(Error::io(
                 path(MODEL_FILE),
@@ -128,8 +142,11 @@ impl Checkpoint {
         let mut optimizer = read_optimizer(&read(OPTIMIZER_FILE)?)
             .map_err(|e| Error::io(path(OPTIMIZER_FILE), e))?;
         // In the parameters' order, as `Backend::optimizer_state` gives them.
-        let order: HashMap<&str, usize> =
-            weights.iter().enumerate().map(|(i, w)| (w.name.as_str(), i)).collect();
+        let order: HashMap<&str, usize> = weights
+            .iter()
+            .enumerate()
+            .map(|(i, w)| (w.name.as_str(), i))
+            .collect();
         for list in [&mut optimizer.m, &mut optimizer.v] {
             list.sort_by_key(|t| order.get(t.name.as_str()).copied().unwrap_or(usize::MAX));
         }
@@ -175,7 +192,9 @@ const MAY_DIFFER: [&str; 10] = [
 pub fn check_same_run(saved: &TrainingArguments, now: &TrainingArguments) -> Result<()> {
     let to_map = |a: &TrainingArguments| match serde_json::to_value(a) {
         Ok(Value::Object(map)) => Ok(map),
-        _ => Err(Error::Invalid("TrainingArguments: not a JSON object".into())),
+        _ => Err(Error::Invalid(
+            "TrainingArguments: not a JSON object".into(),
+        )),
     };
     let (saved, now) = (to_map(saved)?, to_map(now)?);
     for (field, value) in &now {

@@ -115,7 +115,10 @@ pub fn read_checkpoint(dir: &Path, config: &ModelConfig) -> Result<Checkpoint> {
         let path = dir.join(name);
         fs::read(&path).map_err(|e| {
             let why = if e.kind() == std::io::ErrorKind::NotFound {
-                format!("missing; a checkpoint folder holds {}", REQUIRED_FILES.join(", "))
+                format!(
+                    "missing; a checkpoint folder holds {}",
+                    REQUIRED_FILES.join(", ")
+                )
             } else {
                 e.to_string()
             };
