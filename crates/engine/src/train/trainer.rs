@@ -290,7 +290,7 @@ impl<B: Backend> Trainer<B> {
         }
         self.save_now = match self.args.save_strategy {
             IntervalStrategy::No => false,
-            IntervalStrategy::Steps => step % self.args.save_steps.max(1) == 0 || done,
+            IntervalStrategy::Steps => step.is_multiple_of(self.args.save_steps.max(1)) || done,
             IntervalStrategy::Epoch => end_of_epoch || done,
         };
         if done {
