@@ -111,7 +111,7 @@ fn main() {
 
     println!("{which}: {params} parameters, checkpoint {}", dir.display());
     let mut total = 0;
-    for (name, bytes) in &files {
+    for (name, _) in &files {
         let on_disk = std::fs::metadata(dir.join(name)).unwrap().len();
         total += on_disk;
         println!("  {name:24} {:>10.1} MB", on_disk as f64 / 1e6);

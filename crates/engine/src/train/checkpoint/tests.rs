@@ -179,6 +179,29 @@ fn a_run_resumed_from_its_checkpoint_files_gives_the_uninterrupted_losses() {
 }
 
 #[test]
+fn saves_follow_save_strategy() {
+    let saves = |f: fn(&mut TrainingArguments)| {
+        let mut a = args();
+        f(&mut a);
+        let mut t = trainer(backend(), a);
+        let mut steps = Vec::new();
+        while pollster::block_on(t.step()).unwrap().is_some() {
+            if t.should_save() {
+                steps.push(t.state().global_step);
+            }
+        }
+        steps
+    };
+    // Every 3 steps and after the last (8 steps, 4 an epoch); every epoch; never.
+    assert_eq!(saves(|a| a.save_steps = 3), [3, 6, 8]);
+    assert_eq!(saves(|a| a.save_strategy = IntervalStrategy::Epoch), [4, 8]);
+    assert_eq!(
+        saves(|a| a.save_strategy = IntervalStrategy::No),
+        Vec::<usize>::new()
+    );
+}
+
+#[test]
 fn another_run_is_refused_by_name_and_logging_may_change() {
     let mut t = trainer(backend(), args());
     while t.state().global_step < 4 {
