@@ -1,5 +1,5 @@
 //! `wick train --save-steps` and `--resume-from-checkpoint` as a user runs them, on the tiny
-//! BERT of `tests/reference/tiny_bert` (dropout on) and the real MRPC: a resumed run logs the
+//! BERT of `tests/reference/tiny_bert` (dropout on) and rows of the real MRPC: a resumed run logs the
 //! uninterrupted run's losses, `latest` and `--save-total-limit` do what transformers' do, and
 //! another run or a broken checkpoint is a clear error, never a panic.
 
@@ -7,8 +7,22 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn mrpc_dir() -> String {
-    wick_engine::testing::mrpc_dir().display().to_string()
+/// A small MRPC in GLUE's TSV layout, in a folder named after the task: the first 64 rows of
+/// the real train split and 16 of validation, so each run tokenizes and evaluates little.
+fn small_mrpc(dir: &Path) -> String {
+    let dir = dir.join("MRPC");
+    std::fs::create_dir_all(&dir).unwrap();
+    for (split, file, rows) in [("train", "train.tsv", 64), ("validation", "dev.tsv", 16)] {
+        let mut tsv = String::from("Quality\t#1 ID\t#2 ID\t#1 String\t#2 String\n");
+        for (i, (s1, s2, label)) in wick_engine::testing::mrpc_rows(split, rows)
+            .iter()
+            .enumerate()
+        {
+            tsv += &format!("{label}\t{i}\t{i}\t{s1}\t{s2}\n");
+        }
+        std::fs::write(dir.join(file), tsv).unwrap();
+    }
+    dir.display().to_string()
 }
 
 /// A model folder for `--model`: the tiny BERT (vocabulary 512, 128 positions) with a
@@ -86,15 +100,14 @@ fn wick_fails(args: &[&str]) -> String {
 }
 
 /// `wick train` on the tiny model for `steps` steps, logging every step, no evaluation.
-fn train(model: &str, out: &Path, steps: &str, extra: &[&str]) -> Output {
-    let data = mrpc_dir();
+fn train(model: &str, data: &str, out: &Path, steps: &str, extra: &[&str]) -> Output {
     let out = out.display().to_string();
     let mut args = vec![
         "train",
         "--model",
         model,
         "--data",
-        &data,
+        data,
         "--max-steps",
         steps,
         "--logging-steps",
@@ -142,11 +155,15 @@ fn copy_dir(from: &Path, to: &Path) {
 #[test]
 fn a_resumed_run_logs_the_uninterrupted_losses() {
     let tmp = tempfile::tempdir().unwrap();
-    let model = tiny_model(&tmp.path().join("model"));
+    let (model, data) = (
+        tiny_model(&tmp.path().join("model")),
+        small_mrpc(tmp.path()),
+    );
     let (out1, log1) = (tmp.path().join("out1"), tmp.path().join("log1.jsonl"));
     let log1_s = log1.display().to_string();
     train(
         &model,
+        &data,
         &out1,
         "6",
         &["--save-steps", "2", "--log-json", &log1_s],
@@ -182,6 +199,7 @@ fn a_resumed_run_logs_the_uninterrupted_losses() {
     let log2_s = log2.display().to_string();
     let resumed = train(
         &model,
+        &data,
         &out2,
         "6",
         &[
@@ -221,7 +239,7 @@ fn a_resumed_run_logs_the_uninterrupted_losses() {
         "--model",
         &out2.join("checkpoint-6").display().to_string(),
         "--data",
-        &mrpc_dir(),
+        &data,
     ]);
     let metrics: Value = serde_json::from_slice(&eval.stdout).unwrap();
     assert!(metrics["eval_accuracy"].as_f64().is_some(), "{metrics}");
@@ -230,10 +248,14 @@ fn a_resumed_run_logs_the_uninterrupted_losses() {
 #[test]
 fn save_total_limit_keeps_the_newest() {
     let tmp = tempfile::tempdir().unwrap();
-    let model = tiny_model(&tmp.path().join("model"));
+    let (model, data) = (
+        tiny_model(&tmp.path().join("model")),
+        small_mrpc(tmp.path()),
+    );
     let out = tmp.path().join("out");
     train(
         &model,
+        &data,
         &out,
         "5",
         &["--save-steps", "1", "--save-total-limit", "2"],
@@ -256,9 +278,11 @@ fn save_total_limit_keeps_the_newest() {
 #[test]
 fn another_run_or_a_broken_checkpoint_is_a_clear_error() {
     let tmp = tempfile::tempdir().unwrap();
-    let model = tiny_model(&tmp.path().join("model"));
+    let (model, data) = (
+        tiny_model(&tmp.path().join("model")),
+        small_mrpc(tmp.path()),
+    );
     let out = tmp.path().join("out");
-    let data = mrpc_dir();
     let out_s = out.display().to_string();
     let resume = |dir: &Path, extra: &[&str]| {
         let dir = dir.display().to_string();
@@ -291,7 +315,7 @@ fn another_run_or_a_broken_checkpoint_is_a_clear_error() {
     let err = resume(Path::new("latest"), &[]);
     assert!(err.contains("no checkpoint-N folder"), "{err}");
 
-    train(&model, &out, "2", &["--save-steps", "1"]);
+    train(&model, &data, &out, "2", &["--save-steps", "1"]);
     let ck: PathBuf = out.join("checkpoint-1");
     let err = resume(&ck, &["--lr", "2e-3"]);
     assert!(
@@ -318,4 +342,49 @@ fn another_run_or_a_broken_checkpoint_is_a_clear_error() {
         err.contains("nowhere") && err.contains("no such checkpoint folder"),
         "{err}"
     );
+}
+
+/// A checkpoint written on the CPU goes on on WebGPU (lavapipe in CI): the same run, to the
+/// backends' agreement (1e-5). `WICK_SKIP_GPU=1` skips it, as the other GPU tests.
+#[test]
+fn a_cpu_checkpoint_goes_on_on_webgpu() {
+    if std::env::var("WICK_SKIP_GPU").is_ok_and(|v| v == "1") {
+        eprintln!("WICK_SKIP_GPU=1: skipping a GPU test");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let (model, data) = (
+        tiny_model(&tmp.path().join("model")),
+        small_mrpc(tmp.path()),
+    );
+    let (out1, log1) = (tmp.path().join("out1"), tmp.path().join("log1.jsonl"));
+    let log1_s = log1.display().to_string();
+    train(
+        &model,
+        &data,
+        &out1,
+        "3",
+        &["--save-steps", "1", "--log-json", &log1_s],
+    );
+    let (out2, log2) = (tmp.path().join("out2"), tmp.path().join("log2.jsonl"));
+    let (ck, log2_s) = (out1.join("checkpoint-1"), log2.display().to_string());
+    let ck_s = ck.display().to_string();
+    let extra = [
+        "--log-json",
+        &log2_s,
+        "--resume-from-checkpoint",
+        &ck_s,
+        "--backend",
+        "webgpu",
+    ];
+    train(&model, &data, &out2, "3", &extra);
+    let want: Vec<(u64, f64)> = losses(&log1).into_iter().filter(|l| l.0 > 1).collect();
+    let got = losses(&log2);
+    assert_eq!(got.len(), 2);
+    for ((step, want), (_, loss)) in want.iter().zip(&got) {
+        assert!(
+            (want - loss).abs() < 1e-5,
+            "step {step}: {loss} on WebGPU vs {want} on the CPU"
+        );
+    }
 }
