@@ -1,7 +1,7 @@
 //! `wick train --save-steps` and `--resume-from-checkpoint` as a user runs them, on the tiny
-//! BERT of `tests/reference/tiny_bert` (dropout on) and rows of the real MRPC: a resumed run logs the
-//! uninterrupted run's losses, `latest` and `--save-total-limit` do what transformers' do, and
-//! another run or a broken checkpoint is a clear error, never a panic.
+//! BERT of `tests/reference/tiny_bert` (dropout on) and rows of the real MRPC: a resumed run
+//! logs the uninterrupted run's losses, `latest` and `--save-total-limit` do what
+//! transformers' do, and another run or a broken checkpoint is a clear error, never a panic.
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
