@@ -3,7 +3,7 @@
 //! and `rng_state.json`. Readers return what is wrong as a sentence; the caller names the file.
 
 use super::Checkpoint;
-use crate::train::args::TrainingArguments;
+use crate::train::args::{IntervalStrategy, TrainingArguments};
 use crate::train::events::Event;
 use crate::train::schedule::{Schedule, StepPlan};
 use crate::train::trainer::TrainerState;
@@ -21,6 +21,12 @@ const WICK_KEY: &str = "WickTrainer";
 /// does not, and transformers reads the field as 0 when it is missing).
 pub fn trainer_state(c: &Checkpoint) -> Result<Value> {
     let (a, s) = (&c.args, &c.state);
+    // transformers sets `eval_steps` to `logging_steps` only for eval_strategy "steps"; else
+    // the state keeps its default, 500.
+    let eval_steps = match a.eval_strategy {
+        IntervalStrategy::Steps => a.eval_interval(),
+        _ => a.eval_steps.unwrap_or(500),
+    };
     let wick = json!({
         "state": serde_json::to_value(s).map_err(|e| Error::Invalid(e.to_string()))?,
         "plan": serde_json::to_value(c.plan).map_err(|e| Error::Invalid(e.to_string()))?,
@@ -30,7 +36,7 @@ pub fn trainer_state(c: &Checkpoint) -> Result<Value> {
         "best_metric": null,
         "best_model_checkpoint": null,
         "epoch": s.epoch,
-        "eval_steps": a.eval_interval(),
+        "eval_steps": eval_steps,
         "global_step": s.global_step,
         "is_hyper_param_search": false,
         "is_local_process_zero": true,

@@ -262,6 +262,7 @@ fn trainer_state_json_is_transformers_with_wicks_state_inside() {
         ("train_batch_size", 4.0),
         ("num_train_epochs", 2.0),
         ("epoch", 1.0),
+        ("eval_steps", 500.0),
     ] {
         assert_eq!(v[key].as_f64(), Some(want), "{key}");
     }
