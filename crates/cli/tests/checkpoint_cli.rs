@@ -152,6 +152,37 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// `tests/reference/check_checkpoint.py` on a checkpoint folder: transformers' `TrainerState`
+/// reads it, the optimizer file has both moments of every parameter. Skipped when python3
+/// lacks transformers or safetensors, unless `WICK_REQUIRE_PYTHON` is set.
+fn check_with_python(folder: &Path) {
+    let has = Command::new("python3")
+        .args(["-c", "import transformers, safetensors, numpy"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has {
+        assert!(
+            std::env::var_os("WICK_REQUIRE_PYTHON").is_none(),
+            "WICK_REQUIRE_PYTHON: python3 lacks transformers/safetensors/numpy"
+        );
+        eprintln!("skipped the Python check of the checkpoint: python3 lacks transformers");
+        return;
+    }
+    let script =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/reference/check_checkpoint.py");
+    let out = Command::new("python3")
+        .arg(script)
+        .arg(folder)
+        .output()
+        .expect("run python3");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("checkpoint OK"),
+        "check_checkpoint.py:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 #[test]
 fn a_resumed_run_logs_the_uninterrupted_losses() {
     let tmp = tempfile::tempdir().unwrap();
@@ -232,6 +263,7 @@ fn a_resumed_run_logs_the_uninterrupted_losses() {
         checkpoints(&out2),
         ["checkpoint-2", "checkpoint-4", "checkpoint-6"]
     );
+    check_with_python(&out1.join("checkpoint-4"));
     // The saved model of a checkpoint is a model folder: `wick evaluate` reads it.
     let eval = wick(&[
         "--json",
