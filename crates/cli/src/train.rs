@@ -127,8 +127,6 @@ pub fn run(global: &GlobalArgs, a: Args) -> Result<()> {
 
     let files = load_model_files(&hub, &global.model_source(&a.model)?)?;
     let tokenizer = tokenizer_of(&files)?;
-    let train = tokenize(&tokenizer, train_set, "train")?;
-    let eval = tokenize(&tokenizer, eval_set, "validation")?;
     let config = ModelConfig::from_json(&files.config_json, "config.json")?
         .with_labels(num_labels, labels)?;
     let resume = match &a.resume_from_checkpoint {
@@ -137,7 +135,10 @@ pub fn run(global: &GlobalArgs, a: Args) -> Result<()> {
                 "latest" => checkpoint::latest_checkpoint(&a.output_dir)?,
                 dir => PathBuf::from(dir),
             };
-            Some((checkpoint::read_checkpoint(&dir, &config)?, dir))
+            let saved = checkpoint::read_checkpoint(&dir, &config)?;
+            // Before the tokenizing: a refused resume says so at once.
+            checkpoint::check_same_run(&saved.args, &args)?;
+            Some((saved, dir))
         }
         None => None,
     };
@@ -150,6 +151,8 @@ pub fn run(global: &GlobalArgs, a: Args) -> Result<()> {
         }
     };
     let config = backend.config().clone();
+    let train = tokenize(&tokenizer, train_set, "train")?;
+    let eval = tokenize(&tokenizer, eval_set, "validation")?;
 
     let inputs = TrainerInputs {
         train_dataset: Some(train),

@@ -205,16 +205,9 @@ pub fn safetensors_file(
     mut metadata: HashMap<String, String>,
     file: &str,
 ) -> Result<Vec<u8>> {
-    // Sized up front: a `flat_map` collect grows the vector step by step, seconds for bert-base.
     let bytes: Vec<Vec<u8>> = tensors
         .iter()
-        .map(|(_, t)| {
-            let mut b = Vec::with_capacity(t.data.len() * 4);
-            for v in &t.data {
-                b.extend_from_slice(&v.to_le_bytes());
-            }
-            b
-        })
+        .map(|(_, t)| t.data.iter().flat_map(|v| v.to_le_bytes()).collect())
         .collect();
     let mut views = Vec::with_capacity(tensors.len());
     for ((name, t), data) in tensors.iter().zip(&bytes) {
