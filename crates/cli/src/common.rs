@@ -6,6 +6,7 @@ use serde::Serialize;
 use std::collections::HashMap;
 use std::io::Write;
 use std::process::ExitCode;
+use wick_engine::backend::NamedTensor;
 use wick_engine::hub::{
     DirStore, Hub, Progress, RepoKind, Source, TokenizerFiles, UreqFetch, DEFAULT_ENDPOINT,
 };
@@ -65,14 +66,7 @@ impl BackendArgs {
         config: ModelConfig,
         safetensors: &[u8],
     ) -> Result<(AnyBackend, LoadReport)> {
-        let kind = match self.backend {
-            BackendChoice::Cpu => BackendKind::Cpu,
-            BackendChoice::Webgpu => BackendKind::WebGpu,
-        };
-        let gpu = GpuOptions {
-            allow_f16: self.webgpu_f16,
-            ..GpuOptions::default()
-        };
+        let (kind, gpu) = self.kind();
         pollster::block_on(AnyBackend::from_checkpoint(
             kind,
             &gpu,
@@ -81,6 +75,24 @@ impl BackendArgs {
             self.seed,
             self.ignore_mismatched_sizes,
         ))
+    }
+
+    /// The chosen backend holding `weights` (every parameter, transformers' names).
+    pub fn build(&self, config: ModelConfig, weights: Vec<NamedTensor>) -> Result<AnyBackend> {
+        let (kind, gpu) = self.kind();
+        pollster::block_on(AnyBackend::new(kind, &gpu, config, weights))
+    }
+
+    fn kind(&self) -> (BackendKind, GpuOptions) {
+        let kind = match self.backend {
+            BackendChoice::Cpu => BackendKind::Cpu,
+            BackendChoice::Webgpu => BackendKind::WebGpu,
+        };
+        let gpu = GpuOptions {
+            allow_f16: self.webgpu_f16,
+            ..GpuOptions::default()
+        };
+        (kind, gpu)
     }
 }
 

@@ -18,7 +18,8 @@ use wick_engine::hub::{ModelFiles, Source};
 use wick_engine::metrics::Metrics;
 use wick_engine::model::{LoadReport, ModelConfig};
 use wick_engine::tokenize::{TokenizedSplit, Tokenizer};
-use wick_engine::train::{Event, Trainer, TrainerInputs, TrainingArguments};
+use wick_engine::train::checkpoint::{self, Checkpoint};
+use wick_engine::train::{Event, IntervalStrategy, Trainer, TrainerInputs, TrainingArguments};
 use wick_engine::{Error, Result};
 
 #[derive(clap::Args)]
@@ -62,6 +63,17 @@ pub struct Args {
     /// Write every log record and evaluation as a JSON line to this file.
     #[arg(long)]
     pub log_json: Option<PathBuf>,
+    /// Save a run checkpoint, `OUTPUT_DIR/checkpoint-N` (model, optimizer and scheduler state,
+    /// trainer_state.json), every this many optimizer steps and after the last one.
+    #[arg(long)]
+    pub save_steps: Option<usize>,
+    /// Keep only the newest K checkpoints in --output-dir.
+    #[arg(long, value_name = "K")]
+    pub save_total_limit: Option<usize>,
+    /// Go on with the run of a checkpoint folder (`latest`: the newest in --output-dir), with
+    /// the same arguments: the losses are those of the run that was never stopped.
+    #[arg(long, value_name = "DIR|latest")]
+    pub resume_from_checkpoint: Option<String>,
     #[command(flatten)]
     pub backend: BackendArgs,
 }
@@ -82,6 +94,13 @@ impl Args {
             eval_strategy: self.eval_strategy.parse()?,
             eval_steps: self.eval_steps,
             seed: self.backend.seed,
+            // transformers saves every 500 steps by default; `wick train` only when asked.
+            save_strategy: match self.save_steps {
+                Some(_) => IntervalStrategy::Steps,
+                None => IntervalStrategy::No,
+            },
+            save_steps: self.save_steps.unwrap_or(500),
+            save_total_limit: self.save_total_limit,
             ..TrainingArguments::default()
         };
         args.validate()?;
@@ -108,13 +127,32 @@ pub fn run(global: &GlobalArgs, a: Args) -> Result<()> {
 
     let files = load_model_files(&hub, &global.model_source(&a.model)?)?;
     let tokenizer = tokenizer_of(&files)?;
-    let train = tokenize(&tokenizer, train_set, "train")?;
-    let eval = tokenize(&tokenizer, eval_set, "validation")?;
     let config = ModelConfig::from_json(&files.config_json, "config.json")?
         .with_labels(num_labels, labels)?;
-    let (backend, report) = a.backend.load(config, &files.weights)?;
-    print_load_report(&report);
+    let resume = match &a.resume_from_checkpoint {
+        Some(spec) => {
+            let dir = match spec.as_str() {
+                "latest" => checkpoint::latest_checkpoint(&a.output_dir)?,
+                dir => PathBuf::from(dir),
+            };
+            let saved = checkpoint::read_checkpoint(&dir, &config)?;
+            // Before the tokenizing: a refused resume says so at once.
+            checkpoint::check_same_run(&saved.args, &args)?;
+            Some((saved, dir))
+        }
+        None => None,
+    };
+    let backend = match &resume {
+        Some((saved, _)) => a.backend.build(config, saved.weights.clone())?,
+        None => {
+            let (backend, report) = a.backend.load(config, &files.weights)?;
+            print_load_report(&report);
+            backend
+        }
+    };
     let config = backend.config().clone();
+    let train = tokenize(&tokenizer, train_set, "train")?;
+    let eval = tokenize(&tokenizer, eval_set, "validation")?;
 
     let inputs = TrainerInputs {
         train_dataset: Some(train),
@@ -123,6 +161,11 @@ pub fn run(global: &GlobalArgs, a: Args) -> Result<()> {
         task: Some(task.clone()),
     };
     let mut trainer = Trainer::new(backend, args.clone(), inputs)?;
+    if let Some((saved, dir)) = resume {
+        let step = saved.state.global_step;
+        trainer.resume(saved)?;
+        eprintln!("resuming from {} at step {step}", dir.display());
+    }
     let plan = *trainer.plan();
     eprintln!(
         "training {} rows for {} epochs: {} steps of {} ({} per epoch), task {task}",
@@ -140,6 +183,7 @@ pub fn run(global: &GlobalArgs, a: Args) -> Result<()> {
     let bar = ProgressBar::new(plan.max_steps as u64);
     let template = "{wide_bar} {pos}/{len} steps [{elapsed_precise}<{eta_precise}] {msg}";
     bar.set_style(ProgressStyle::with_template(template).expect("a valid template"));
+    bar.set_position(trainer.state().global_step as u64);
     while let Some(events) = pollster::block_on(trainer.step())? {
         bar.inc(1);
         for event in &events {
@@ -167,6 +211,11 @@ pub fn run(global: &GlobalArgs, a: Args) -> Result<()> {
                 )),
             }
         }
+        if trainer.should_save() {
+            let (dir, seconds) =
+                save_checkpoint(&mut trainer, &a.output_dir, &config, &files, &tokenizer)?;
+            bar.println(format!("saved {} in {seconds:.1} s", dir.display()));
+        }
     }
     bar.finish_and_clear();
 
@@ -182,6 +231,27 @@ pub fn run(global: &GlobalArgs, a: Args) -> Result<()> {
         println!("model saved to {}", a.output_dir.display());
     }
     Ok(())
+}
+
+/// Write the trainer's checkpoint to `output_dir/checkpoint-N`, then delete the oldest beyond
+/// `save_total_limit`. Returns the folder and the seconds it took.
+fn save_checkpoint<B: Backend>(
+    trainer: &mut Trainer<B>,
+    output_dir: &std::path::Path,
+    config: &ModelConfig,
+    files: &ModelFiles,
+    tokenizer: &Tokenizer,
+) -> Result<(PathBuf, f64)> {
+    let start = std::time::Instant::now();
+    let saved: Checkpoint = pollster::block_on(trainer.checkpoint())?;
+    let model = ExportInputs::from_checkpoint(config, &saved.weights, files, tokenizer);
+    let dir = checkpoint::write_checkpoint(
+        output_dir,
+        saved.state.global_step,
+        &saved.to_files(&model)?,
+    )?;
+    checkpoint::rotate_checkpoints(output_dir, saved.args.save_total_limit)?;
+    Ok((dir, start.elapsed().as_secs_f64()))
 }
 
 fn no_split(data: &str, split: &str) -> Error {

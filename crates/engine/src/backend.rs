@@ -4,7 +4,7 @@
 
 use crate::collate::Batch;
 use crate::optim::AdamWConfig;
-use crate::Result;
+use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 
 /// A named f32 tensor in transformers' naming (`bert.encoder.layer.0...`, `classifier.weight`).
@@ -13,6 +13,80 @@ pub struct NamedTensor {
     pub name: String,
     pub shape: Vec<usize>,
     pub data: Vec<f32>,
+}
+
+/// AdamW's state, as `torch.optim.AdamW` keeps it per parameter (`exp_avg`, `exp_avg_sq`,
+/// `step`): what a checkpoint needs so that a run goes on, on the same backend or another, as
+/// if it had never stopped.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct OptimizerState {
+    /// Optimizer steps taken (AdamW's bias correction uses `step + 1` next); the same for
+    /// every parameter.
+    pub step: u64,
+    /// First moments (`exp_avg`), one per trainable parameter, under the parameter's
+    /// transformers name and with its shape, in `weights()` order.
+    pub m: Vec<NamedTensor>,
+    /// Second moments (`exp_avg_sq`), as `m`.
+    pub v: Vec<NamedTensor>,
+}
+
+impl OptimizerState {
+    /// The moments `(m, v)` of every parameter in `params` (name, shape), in that order: what
+    /// `load_optimizer_state` checks before it changes anything. Errors name the tensor: one
+    /// missing, of another shape, or one the model does not have.
+    pub fn moments_for<'s, 'p>(
+        &'s self,
+        params: impl IntoIterator<Item = (&'p str, &'p [usize])>,
+    ) -> Result<Vec<(&'s [f32], &'s [f32])>> {
+        fn find<'s>(
+            list: &'s [NamedTensor],
+            which: &str,
+            name: &str,
+            shape: &[usize],
+        ) -> Result<&'s [f32]> {
+            let t = list
+                .iter()
+                .find(|t| t.name == name)
+                .ok_or_else(|| Error::Model(format!("optimizer state: no {which} for {name}")))?;
+            if t.shape != shape || t.data.len() != shape.iter().product::<usize>() {
+                return Err(Error::Model(format!(
+                    "optimizer state: {which} of {name} has shape {:?} ({} values), the model's is {shape:?}",
+                    t.shape,
+                    t.data.len()
+                )));
+            }
+            Ok(t.data.as_slice())
+        }
+        let mut out = Vec::new();
+        let mut names = std::collections::HashSet::new();
+        for (name, shape) in params {
+            names.insert(name);
+            out.push((
+                find(&self.m, "exp_avg", name, shape)?,
+                find(&self.v, "exp_avg_sq", name, shape)?,
+            ));
+        }
+        if let Some(extra) = self
+            .m
+            .iter()
+            .chain(&self.v)
+            .find(|t| !names.contains(t.name.as_str()))
+        {
+            return Err(Error::Model(format!(
+                "optimizer state: {} is not a parameter of the model",
+                extra.name
+            )));
+        }
+        if self.m.len() != out.len() || self.v.len() != out.len() {
+            return Err(Error::Model(format!(
+                "optimizer state: {} exp_avg and {} exp_avg_sq tensors for {} parameters",
+                self.m.len(),
+                self.v.len(),
+                out.len()
+            )));
+        }
+        Ok(out)
+    }
 }
 
 /// Statistics of the steps since the last `take_stats` (read back from the device).
@@ -64,4 +138,11 @@ pub trait Backend {
 
     /// Every trainable parameter, with transformers' names for the model's architecture.
     async fn weights(&mut self) -> Result<Vec<NamedTensor>>;
+
+    /// AdamW's moments and step count (read back from the device).
+    async fn optimizer_state(&mut self) -> Result<OptimizerState>;
+
+    /// Replace AdamW's moments and step count, e.g. with a checkpoint's. Errors (naming the
+    /// tensor) unless `state` has exactly one `m` and one `v` per parameter, of its shape.
+    fn load_optimizer_state(&mut self, state: &OptimizerState) -> Result<()>;
 }

@@ -83,7 +83,8 @@ pub fn save_pretrained(inputs: &ExportInputs) -> Result<Vec<ExportFile>> {
     Ok(files)
 }
 
-fn pretty(value: &Value) -> Result<Vec<u8>> {
+/// JSON as transformers writes it: indented, with a final newline.
+pub(crate) fn pretty(value: &Value) -> Result<Vec<u8>> {
     let mut bytes =
         serde_json::to_vec_pretty(value).map_err(|e| Error::Invalid(format!("json: {e}")))?;
     bytes.push(b'\n');
@@ -192,20 +193,32 @@ fn model_fields(c: &ModelConfig) -> Map<String, Value> {
 /// `model.safetensors` bytes: f32 tensors under their names, with `{"format": "pt"}` metadata
 /// (transformers refuses safetensors files without a known format).
 pub fn safetensors_bytes(weights: &[NamedTensor]) -> Result<Vec<u8>> {
-    let bytes: Vec<Vec<u8>> = weights
+    let named: Vec<(String, &NamedTensor)> = weights.iter().map(|t| (t.name.clone(), t)).collect();
+    safetensors_file(&named, HashMap::new(), "model.safetensors")
+}
+
+/// A safetensors file of f32 `tensors` under the names given (not necessarily their own, e.g.
+/// the optimizer's `{name}.exp_avg`), with `metadata` besides `{"format": "pt"}`. `file` names
+/// the file in errors.
+pub fn safetensors_file(
+    tensors: &[(String, &NamedTensor)],
+    mut metadata: HashMap<String, String>,
+    file: &str,
+) -> Result<Vec<u8>> {
+    let bytes: Vec<Vec<u8>> = tensors
         .iter()
-        .map(|t| t.data.iter().flat_map(|v| v.to_le_bytes()).collect())
+        .map(|(_, t)| t.data.iter().flat_map(|v| v.to_le_bytes()).collect())
         .collect();
-    let mut views = Vec::with_capacity(weights.len());
-    for (t, data) in weights.iter().zip(&bytes) {
+    let mut views = Vec::with_capacity(tensors.len());
+    for ((name, t), data) in tensors.iter().zip(&bytes) {
         let view =
             safetensors::tensor::TensorView::new(safetensors::Dtype::F32, t.shape.clone(), data)
-                .map_err(|e| Error::Model(format!("{}: {e}", t.name)))?;
-        views.push((t.name.clone(), view));
+                .map_err(|e| Error::Model(format!("{name}: {e}")))?;
+        views.push((name.clone(), view));
     }
-    let metadata = HashMap::from([("format".to_string(), "pt".to_string())]);
+    metadata.insert("format".to_string(), "pt".to_string());
     safetensors::tensor::serialize(views, Some(metadata))
-        .map_err(|e| Error::Model(format!("model.safetensors: {e}")))
+        .map_err(|e| Error::Model(format!("{file}: {e}")))
 }
 
 /// `tokenizer_config.json`: the checkpoint's own when there is one, else a fast BERT

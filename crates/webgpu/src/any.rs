@@ -3,7 +3,7 @@
 
 use crate::gpu::GpuOptions;
 use crate::model::WebGpuBackend;
-use wick_engine::backend::{Backend, NamedTensor, TrainStats};
+use wick_engine::backend::{Backend, NamedTensor, OptimizerState, TrainStats};
 use wick_engine::collate::Batch;
 use wick_engine::model::{load_checkpoint, CpuBackend, LoadReport, ModelConfig};
 use wick_engine::optim::AdamWConfig;
@@ -147,6 +147,20 @@ impl Backend for AnyBackend {
         match self {
             AnyBackend::Cpu(b) => b.wait_idle().await,
             AnyBackend::WebGpu(b) => b.wait_idle().await,
+        }
+    }
+
+    async fn optimizer_state(&mut self) -> Result<OptimizerState> {
+        match self {
+            AnyBackend::Cpu(b) => b.optimizer_state().await,
+            AnyBackend::WebGpu(b) => b.optimizer_state().await,
+        }
+    }
+
+    fn load_optimizer_state(&mut self, state: &OptimizerState) -> Result<()> {
+        match self {
+            AnyBackend::Cpu(b) => b.load_optimizer_state(state),
+            AnyBackend::WebGpu(b) => b.load_optimizer_state(state),
         }
     }
 }

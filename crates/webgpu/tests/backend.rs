@@ -202,3 +202,50 @@ fn bad_batches_are_errors() {
         .to_string();
     assert!(e.contains("classifier.bias"), "{e}");
 }
+
+#[test]
+fn optimizer_state_round_trips_and_is_checked() {
+    let cfg = tiny(ModelType::DistilBert);
+    let w = weights(&cfg);
+    let b = batch(&cfg);
+    let Some(gpu) = test_gpu() else { return };
+    let mut m = WebGpuBackend::new(gpu, &cfg, &w).expect("backend");
+    let fresh = pollster::block_on(m.optimizer_state()).unwrap();
+    assert_eq!(fresh.step, 0);
+    assert!(fresh
+        .m
+        .iter()
+        .chain(&fresh.v)
+        .all(|t| t.data.iter().all(|&x| x == 0.0)));
+    let adam = AdamWConfig::default();
+    for step in 0..2 {
+        m.accumulate(&b, 1, Some(rng::step_seed(1, step))).unwrap();
+        m.step(1e-2, &adam).unwrap();
+    }
+    let state = pollster::block_on(m.optimizer_state()).unwrap();
+    assert_eq!(state.step, 2);
+    assert_eq!(
+        state.m.iter().map(|t| &t.name).collect::<Vec<_>>(),
+        w.iter().map(|t| &t.name).collect::<Vec<_>>(),
+        "moments in the parameters' order"
+    );
+    assert!(state.v.iter().all(|t| t.data.iter().any(|&x| x > 0.0)));
+    let gpu = test_gpu().unwrap();
+    let mut other = WebGpuBackend::new(gpu, &cfg, &w).expect("backend");
+    other.load_optimizer_state(&state).unwrap();
+    assert_eq!(pollster::block_on(other.optimizer_state()).unwrap(), state);
+
+    let mut wrong = state.clone();
+    wrong.m[3].data.pop();
+    let e = other.load_optimizer_state(&wrong).unwrap_err().to_string();
+    assert!(e.contains(&state.m[3].name) && e.contains("exp_avg"), "{e}");
+    let mut missing = state.clone();
+    missing.v.retain(|t| t.name != "classifier.weight");
+    let e = other
+        .load_optimizer_state(&missing)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("classifier.weight"), "{e}");
+    // Nothing was changed by the refused loads.
+    assert_eq!(pollster::block_on(other.optimizer_state()).unwrap(), state);
+}

@@ -4,7 +4,7 @@
 //! Tiny random BERT and DistilBERT made here; all-MiniLM-L6-v2 when its PyPI package is
 //! installed. Needs a WebGPU adapter (lavapipe in CI); `WICK_SKIP_GPU=1` skips.
 
-use wick_engine::backend::{Backend, NamedTensor};
+use wick_engine::backend::{Backend, NamedTensor, OptimizerState};
 use wick_engine::collate::Batch;
 use wick_engine::model::{CpuBackend, ModelConfig, ModelType};
 use wick_engine::optim::AdamWConfig;
@@ -317,4 +317,59 @@ fn minilm_step_matches_cpu() {
     let weights = cpu.named_parameters().unwrap();
     let batches = vec![batch(&cfg, &[16, 11], 16, 1), batch(&cfg, &[7, 9, 5], 9, 2)];
     parity(&cfg, weights, &batches, 2);
+}
+
+/// AdamW's state moves between the backends: the CPU trains two steps, WebGPU takes over its
+/// weights and moments (as a resumed checkpoint or the browser's fall back would), and from
+/// there both take the same steps to the same weights, and back again.
+#[test]
+fn optimizer_state_moves_between_backends() {
+    let cfg = tiny(ModelType::Bert, 3);
+    let batches = tiny_batches(&cfg);
+    let Some(gpu) = test_gpu() else { return };
+    let adam = AdamWConfig {
+        weight_decay: 0.01,
+        ..Default::default()
+    };
+    let mut cpu = CpuBackend::new(cfg.clone(), random_weights(&cfg)).expect("cpu backend");
+    for b in &batches[..2] {
+        cpu.accumulate(b, 1, None).unwrap();
+        cpu.step(1e-3, &adam).unwrap();
+    }
+    let state = pollster::block_on(cpu.optimizer_state()).unwrap();
+    assert_eq!(state.step, 2);
+    let weights = pollster::block_on(cpu.weights()).unwrap();
+    let mut wg = WebGpuBackend::new(gpu, &cfg, &weights).expect("webgpu backend");
+    wg.load_optimizer_state(&state).unwrap();
+    // Each backend lists the moments in its own parameter order.
+    let by_name = |mut s: OptimizerState| {
+        s.m.sort_by(|a, b| a.name.cmp(&b.name));
+        s.v.sort_by(|a, b| a.name.cmp(&b.name));
+        s
+    };
+    let read_back = pollster::block_on(wg.optimizer_state()).unwrap();
+    assert_eq!(by_name(read_back), by_name(state.clone()));
+
+    // Adam's third step (bias correction at t = 3) on both.
+    cpu.accumulate(&batches[2], 1, None).unwrap();
+    wg.accumulate(&batches[2], 1, None).unwrap();
+    cpu.step(1e-3, &adam).unwrap();
+    wg.step(1e-3, &adam).unwrap();
+    compare_tensors(
+        "weights after a step on each backend",
+        &pollster::block_on(wg.weights()).unwrap(),
+        &pollster::block_on(cpu.weights()).unwrap(),
+        TOL,
+        2e-3,
+    );
+    let (on_gpu, on_cpu) = (
+        pollster::block_on(wg.optimizer_state()).unwrap(),
+        pollster::block_on(cpu.optimizer_state()).unwrap(),
+    );
+    assert_eq!(on_gpu.step, 3);
+    compare_tensors("exp_avg", &on_gpu.m, &on_cpu.m, TOL, 1e-6);
+    // And back: the CPU takes the GPU's state whole.
+    cpu.load_optimizer_state(&on_gpu).unwrap();
+    let read_back = pollster::block_on(cpu.optimizer_state()).unwrap();
+    assert_eq!(by_name(read_back), by_name(on_gpu));
 }

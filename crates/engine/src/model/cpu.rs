@@ -4,7 +4,7 @@
 use super::config::ModelConfig;
 use super::weights::{self, LoadReport};
 use super::{ops, Inputs, Model, Params};
-use crate::backend::{Backend, NamedTensor, TrainStats};
+use crate::backend::{Backend, NamedTensor, OptimizerState, TrainStats};
 use crate::collate::Batch;
 use crate::optim::{self, AdamWConfig, AdamWState};
 use crate::parallel;
@@ -342,5 +342,40 @@ impl Backend for CpuBackend {
 
     async fn weights(&mut self) -> Result<Vec<NamedTensor>> {
         self.named_parameters()
+    }
+
+    async fn optimizer_state(&mut self) -> Result<OptimizerState> {
+        let moment = |p: &Param, data: &[f32]| NamedTensor {
+            name: p.name.clone(),
+            shape: p.var.dims().to_vec(),
+            data: data.to_vec(),
+        };
+        Ok(OptimizerState {
+            step: self.steps,
+            m: self.params.iter().map(|p| moment(p, &p.state.m)).collect(),
+            v: self.params.iter().map(|p| moment(p, &p.state.v)).collect(),
+        })
+    }
+
+    fn load_optimizer_state(&mut self, state: &OptimizerState) -> Result<()> {
+        let shapes: Vec<Vec<usize>> = self.params.iter().map(|p| p.var.dims().to_vec()).collect();
+        let moments = state.moments_for(
+            self.params
+                .iter()
+                .zip(&shapes)
+                .map(|(p, s)| (p.name.as_str(), s.as_slice())),
+        )?;
+        let moments: Vec<AdamWState> = moments
+            .into_iter()
+            .map(|(m, v)| AdamWState {
+                m: m.to_vec(),
+                v: v.to_vec(),
+            })
+            .collect();
+        for (p, s) in self.params.iter_mut().zip(moments) {
+            p.state = s;
+        }
+        self.steps = state.step;
+        Ok(())
     }
 }

@@ -434,6 +434,31 @@ fn to_f32(key: &str, dtype: Dtype, shape: &[usize], data: &[u8]) -> Result<Vec<f
         .to_vec1()?)
 }
 
+/// Every tensor of a safetensors file, as f32 under its own name (sorted by name), with the
+/// file's metadata. `file` names the file in errors (a file that is not safetensors, a
+/// tensor of another dtype than F32, F16 or BF16).
+pub fn read_safetensors(
+    bytes: &[u8],
+    file: &str,
+) -> Result<(Vec<NamedTensor>, HashMap<String, String>)> {
+    let bad = |e: &dyn fmt::Display| Error::Model(format!("{file}: {e}"));
+    let st = SafeTensors::deserialize(bytes).map_err(|e| bad(&e))?;
+    let (_, meta) = SafeTensors::read_metadata(bytes).map_err(|e| bad(&e))?;
+    let mut names = st.names();
+    names.sort();
+    let mut tensors = Vec::with_capacity(names.len());
+    for name in names {
+        let view = st.tensor(name).map_err(|e| bad(&e))?;
+        let data = to_f32(name, view.dtype(), view.shape(), view.data()).map_err(|e| bad(&e))?;
+        tensors.push(NamedTensor {
+            name: name.to_string(),
+            shape: view.shape().to_vec(),
+            data,
+        });
+    }
+    Ok((tensors, meta.metadata().clone().unwrap_or_default()))
+}
+
 /// A `model.safetensors` file (f32, little-endian) of these tensors, under their names, with
 /// the `{"format": "pt"}` metadata transformers writes.
 pub fn to_safetensors(params: &[NamedTensor]) -> Result<Vec<u8>> {

@@ -89,6 +89,17 @@ pub struct TrainingArguments {
     /// With `eval_strategy = steps`: evaluate every this many steps (default `logging_steps`).
     pub eval_steps: Option<usize>,
     pub seed: u64,
+    /// When to write a run checkpoint (`output_dir/checkpoint-{step}`, see
+    /// `train::checkpoint`): every `save_steps` optimizer steps and after the last one
+    /// ("steps"), at the end of every epoch ("epoch"), or never ("no"). transformers'
+    /// `SaveStrategy` also has "best", which Wick does not.
+    pub save_strategy: IntervalStrategy,
+    /// With `save_strategy = steps`: every this many optimizer steps (transformers also takes
+    /// a fraction of the run here; Wick takes whole steps).
+    pub save_steps: usize,
+    /// Keep at most this many checkpoints in `output_dir`, deleting the oldest (the newest is
+    /// always kept). `None`: keep them all.
+    pub save_total_limit: Option<usize>,
     /// Save the model to `output_dir` when training ends.
     pub save_final_model: bool,
 }
@@ -117,6 +128,9 @@ impl Default for TrainingArguments {
             eval_strategy: IntervalStrategy::No,
             eval_steps: None,
             seed: 42,
+            save_strategy: IntervalStrategy::Steps,
+            save_steps: 500,
+            save_total_limit: None,
             save_final_model: true,
         }
     }
@@ -204,6 +218,18 @@ impl TrainingArguments {
         if self.eval_steps == Some(0) {
             return bad("eval_steps", "must be at least 1");
         }
+        if self.save_strategy == IntervalStrategy::Steps && self.save_steps == 0 {
+            return bad(
+                "save_steps",
+                "must be at least 1 with save_strategy \"steps\"",
+            );
+        }
+        if self.save_total_limit == Some(0) {
+            return bad(
+                "save_total_limit",
+                "must be at least 1 (leave it unset to keep every checkpoint)",
+            );
+        }
         Ok(())
     }
 
@@ -239,6 +265,10 @@ mod tests {
                 args.seed
             ),
             (8, 3.0, 42)
+        );
+        assert_eq!(
+            (args.save_strategy, args.save_steps, args.save_total_limit),
+            (IntervalStrategy::Steps, 500, None)
         );
         let json = serde_json::to_string(&args).unwrap();
         assert!(
@@ -278,6 +308,11 @@ mod tests {
             ("max_grad_norm", Box::new(|a| a.max_grad_norm = f64::NAN)),
             ("eval_steps", Box::new(|a| a.eval_steps = Some(0))),
             ("logging_steps", Box::new(|a| a.logging_steps = 0)),
+            ("save_steps", Box::new(|a| a.save_steps = 0)),
+            (
+                "save_total_limit",
+                Box::new(|a| a.save_total_limit = Some(0)),
+            ),
         ];
         for (name, break_it) in cases {
             let mut args = TrainingArguments::default();

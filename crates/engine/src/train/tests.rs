@@ -5,7 +5,7 @@
 //! evaluations, what a log record holds.
 
 use super::*;
-use crate::backend::{Backend, NamedTensor, TrainStats};
+use crate::backend::{Backend, NamedTensor, OptimizerState, TrainStats};
 use crate::collate::{Batch, DataCollatorWithPadding};
 use crate::optim::AdamWConfig;
 use crate::tokenize::TokenizedSplit;
@@ -184,16 +184,40 @@ impl Backend for BagOfWords {
     }
 
     async fn weights(&mut self) -> Result<Vec<NamedTensor>> {
-        let names = ["embeddings", "classifier.weight", "classifier.bias"];
-        let shapes = [vec![VOCAB, DIM], vec![DIM, LABELS], vec![LABELS]];
-        Ok((0..3)
-            .map(|p| NamedTensor {
-                name: names[p].into(),
-                shape: shapes[p].clone(),
-                data: self.params[p].clone(),
-            })
-            .collect())
+        Ok(named(&self.params))
     }
+
+    async fn optimizer_state(&mut self) -> Result<OptimizerState> {
+        Ok(OptimizerState {
+            step: self.steps as u64,
+            m: named(&self.m),
+            v: named(&self.v),
+        })
+    }
+
+    fn load_optimizer_state(&mut self, state: &OptimizerState) -> Result<()> {
+        let specs = named(&self.params);
+        let moments =
+            state.moments_for(specs.iter().map(|t| (t.name.as_str(), t.shape.as_slice())))?;
+        for (p, (m, v)) in moments.into_iter().enumerate() {
+            (self.m[p], self.v[p]) = (m.to_vec(), v.to_vec());
+        }
+        self.steps = state.step as i32;
+        Ok(())
+    }
+}
+
+/// The bag of words' three tensors (or their moments) under names.
+fn named(tensors: &[Vec<f32>]) -> Vec<NamedTensor> {
+    let names = ["embeddings", "classifier.weight", "classifier.bias"];
+    let shapes = [vec![VOCAB, DIM], vec![DIM, LABELS], vec![LABELS]];
+    (0..3)
+        .map(|p| NamedTensor {
+            name: names[p].into(),
+            shape: shapes[p].clone(),
+            data: tensors[p].clone(),
+        })
+        .collect()
 }
 
 /// `n` rows of 3..9 tokens; the label says whether token 5 outnumbers token 6.
@@ -589,6 +613,12 @@ impl Backend for Queued {
     }
     async fn weights(&mut self) -> Result<Vec<NamedTensor>> {
         self.inner.weights().await
+    }
+    async fn optimizer_state(&mut self) -> Result<OptimizerState> {
+        self.inner.optimizer_state().await
+    }
+    fn load_optimizer_state(&mut self, state: &OptimizerState) -> Result<()> {
+        self.inner.load_optimizer_state(state)
     }
     async fn wait_idle(&mut self) -> Result<()> {
         std::thread::sleep(WORK * self.queued as u32);

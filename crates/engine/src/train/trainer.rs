@@ -11,9 +11,12 @@
 //!   rate of the step just taken (transformers 5 reads it before `scheduler.step()`);
 //! - every `logging_steps` steps: a `Log` event with the mean loss since the last log;
 //! - evaluation per `eval_strategy`, after the log of the same step;
-//! - at the end, a `TrainEnd` event with the mean loss over all steps and the speeds.
+//! - at the end, a `TrainEnd` event with the mean loss over all steps and the speeds;
+//! - `should_save()` after the step, per `save_strategy` (after the log and the evaluation,
+//!   as transformers saves): the caller then writes `checkpoint()`; `resume` goes on from one.
 
 use super::args::{IntervalStrategy, TrainingArguments};
+use super::checkpoint::{self, Checkpoint};
 use super::events::{EvalRecord, Event, LogRecord, TrainSummary};
 use super::schedule::{Schedule, StepPlan};
 use crate::backend::Backend;
@@ -89,6 +92,8 @@ pub struct Trainer<B: Backend> {
     /// Row indices of the batches of `state.epoch_index` (recomputed from the seed).
     epoch_batches: Vec<Vec<usize>>,
     state: TrainerState,
+    /// The last step asks for a checkpoint (`save_strategy`).
+    save_now: bool,
 }
 
 impl<B: Backend> Trainer<B> {
@@ -125,6 +130,7 @@ impl<B: Backend> Trainer<B> {
             adamw,
             epoch_batches: Vec::new(),
             state: TrainerState::default(),
+            save_now: false,
         })
     }
 
@@ -153,10 +159,57 @@ impl<B: Backend> Trainer<B> {
         self.epoch_batches.clear();
     }
 
+    /// Whether the step just taken calls for a checkpoint, as transformers' `save_strategy`:
+    /// "steps" every `save_steps` steps and after the last, "epoch" at the end of each epoch.
+    pub fn should_save(&self) -> bool {
+        self.save_now
+    }
+
+    /// The run as it is now, between two steps: the arguments, the state, the weights and
+    /// AdamW's state (read back from the backend). The loss the backend holds for steps not
+    /// logged yet is accounted to the state first, so the state is whole.
+    pub async fn checkpoint(&mut self) -> Result<Checkpoint> {
+        if self.state.unread_steps > 0 {
+            self.read_loss().await?;
+        }
+        Ok(Checkpoint {
+            args: self.args.clone(),
+            state: self.state.clone(),
+            plan: self.plan,
+            schedule: self.schedule,
+            weights: self.backend.weights().await?,
+            optimizer: self.backend.optimizer_state().await?,
+        })
+    }
+
+    /// Go on with the run `saved` was taken of: AdamW's state into the backend, the trainer's
+    /// state, so the next step is the one that followed it (same batches, dropout masks,
+    /// learning rate). The backend must already hold `saved.weights` (built from them).
+    /// Refuses, changing nothing, another run: arguments that shape it (see
+    /// `checkpoint::check_same_run`), or other training data (another step plan).
+    pub fn resume(&mut self, saved: Checkpoint) -> Result<()> {
+        checkpoint::check_same_run(&saved.args, &self.args)?;
+        // The schedule follows from the arguments and the plan.
+        if saved.plan != self.plan {
+            return Err(Error::Invalid(format!(
+                "resume_from_checkpoint: the checkpoint's run has {} batches an epoch and {} steps, \
+                 this one {} and {}: the training data differ",
+                saved.plan.batches_per_epoch,
+                saved.plan.max_steps,
+                self.plan.batches_per_epoch,
+                self.plan.max_steps
+            )));
+        }
+        self.backend.load_optimizer_state(&saved.optimizer)?;
+        self.restore(saved.state);
+        Ok(())
+    }
+
     /// One optimizer step, with what it triggered (log records, evaluations, the end).
     /// `Ok(None)` once training is over. An error leaves the state as it was before the
     /// step's micro-batches (the backend may hold partial gradients).
     pub async fn step(&mut self) -> Result<Option<Vec<Event>>> {
+        self.save_now = false;
         if self.state.finished {
             return Ok(None);
         }
@@ -237,6 +290,11 @@ impl<B: Backend> Trainer<B> {
             self.state.epoch_index += 1;
             self.state.batches_in_epoch = 0;
         }
+        self.save_now = match self.args.save_strategy {
+            IntervalStrategy::No => false,
+            IntervalStrategy::Steps => step.is_multiple_of(self.args.save_steps.max(1)) || done,
+            IntervalStrategy::Epoch => end_of_epoch || done,
+        };
         if done {
             events.push(self.finish().await?);
         }

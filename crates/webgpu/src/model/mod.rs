@@ -17,7 +17,7 @@ use crate::recorder::Recorder;
 use acts::{Acts, Capacity};
 use bert::{Dropouts, Segments, Shape, Weights};
 use params::{param_specs, ParamStore, Which};
-use wick_engine::backend::{Backend, NamedTensor, TrainStats};
+use wick_engine::backend::{Backend, NamedTensor, OptimizerState, TrainStats};
 use wick_engine::collate::Batch;
 use wick_engine::model::ModelConfig;
 use wick_engine::optim::AdamWConfig;
@@ -359,5 +359,25 @@ impl Backend for WebGpuBackend {
 
     async fn wait_idle(&mut self) -> Result<()> {
         self.gpu.finish().await
+    }
+
+    async fn optimizer_state(&mut self) -> Result<OptimizerState> {
+        Ok(OptimizerState {
+            step: self.t,
+            m: self.store.read(&self.gpu, Which::M).await?,
+            v: self.store.read(&self.gpu, Which::V).await?,
+        })
+    }
+
+    fn load_optimizer_state(&mut self, state: &OptimizerState) -> Result<()> {
+        self.gpu.check()?;
+        let specs = &self.store.specs;
+        let moments =
+            state.moments_for(specs.iter().map(|s| (s.name.as_str(), s.shape.as_slice())))?;
+        let (m, v): (Vec<&[f32]>, Vec<&[f32]>) = moments.into_iter().unzip();
+        self.store.write(&self.gpu, Which::M, &m)?;
+        self.store.write(&self.gpu, Which::V, &v)?;
+        self.t = state.step;
+        Ok(())
     }
 }

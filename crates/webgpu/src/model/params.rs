@@ -162,6 +162,21 @@ pub struct ParamStore {
 pub enum Which {
     Param,
     Grad,
+    /// AdamW's first moment (`exp_avg`).
+    M,
+    /// AdamW's second moment (`exp_avg_sq`).
+    V,
+}
+
+impl Chunk {
+    fn buf(&self, which: Which) -> &Buf {
+        match which {
+            Which::Param => &self.param,
+            Which::Grad => &self.grad,
+            Which::M => &self.m,
+            Which::V => &self.v,
+        }
+    }
 }
 
 impl ParamStore {
@@ -264,24 +279,12 @@ impl ParamStore {
         let i = self.index(name)?;
         let p = &self.places[i];
         let len: usize = self.specs[i..i + count].iter().map(ParamSpec::len).sum();
-        let c = &self.chunks[p.chunk];
-        let b = match which {
-            Which::Param => &c.param,
-            Which::Grad => &c.grad,
-        };
-        Ok(b.slice(p.offset, len))
+        Ok(self.chunks[p.chunk].buf(which).slice(p.offset, len))
     }
 
-    /// Every tensor, read back (parameters, or gradients for tests).
+    /// Every tensor, read back (parameters, AdamW's moments, or gradients for tests).
     pub async fn read(&self, gpu: &Gpu, which: Which) -> Result<Vec<NamedTensor>> {
-        let bufs: Vec<&Buf> = self
-            .chunks
-            .iter()
-            .map(|c| match which {
-                Which::Param => &c.param,
-                Which::Grad => &c.grad,
-            })
-            .collect();
+        let bufs: Vec<&Buf> = self.chunks.iter().map(|c| c.buf(which)).collect();
         let host = gpu.read_many(&bufs).await?;
         Ok(self
             .specs
@@ -293,5 +296,33 @@ impl ParamStore {
                 data: host[p.chunk][p.offset..p.offset + s.len()].to_vec(),
             })
             .collect())
+    }
+
+    /// Overwrite every tensor of `which` with `values` (one slice per spec, in `specs` order,
+    /// each of the spec's length), chunk by chunk (queued: seen by the next submission).
+    pub fn write(&self, gpu: &Gpu, which: Which, values: &[&[f32]]) -> Result<()> {
+        if values.len() != self.specs.len() {
+            return Err(backend_error(format!(
+                "{} tensors given for {} parameters",
+                values.len(),
+                self.specs.len()
+            )));
+        }
+        let mut host: Vec<Vec<f32>> = self.chunks.iter().map(|c| vec![0.0; c.len]).collect();
+        for ((s, p), data) in self.specs.iter().zip(&self.places).zip(values) {
+            if data.len() != s.len() {
+                return Err(backend_error(format!(
+                    "{}: {} values given, the parameter has {}",
+                    s.name,
+                    data.len(),
+                    s.len()
+                )));
+            }
+            host[p.chunk][p.offset..p.offset + s.len()].copy_from_slice(data);
+        }
+        for (c, data) in self.chunks.iter().zip(&host) {
+            gpu.write(c.buf(which), data);
+        }
+        Ok(())
     }
 }
