@@ -52,6 +52,7 @@ pub async fn export(s: &Session, form: &TrainForm, max_data_bytes: u64) -> Resul
         max_length: tokenizer.max_length(),
         wick_model: trained.then_some(model_files.as_slice()),
         exported_from: "the Wick page",
+        ignore_mismatched_sizes: s.ignore_mismatched_sizes()?,
     };
     let out = project::generate(&spec).map_err(err)?;
     let list: Vec<ExportedFile> = out

@@ -93,6 +93,7 @@ pub fn run(global: &GlobalArgs, a: Args) -> Result<()> {
         max_length,
         wick_model: wick_model.as_deref(),
         exported_from: "wick export-project",
+        ignore_mismatched_sizes: a.train.backend.ignore_mismatched_sizes,
     };
     let project = project::generate(&spec)?;
     project::write_project(&a.out, &project.files, a.force)?;

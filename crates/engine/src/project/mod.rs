@@ -69,6 +69,9 @@ pub struct ProjectSpec<'a> {
     pub wick_model: Option<&'a [ExportFile]>,
     /// Who wrote the folder, for `wick_run.json` (`wick export-project`, `the Wick page`).
     pub exported_from: &'a str,
+    /// The checkpoint was loaded with `ignore_mismatched_sizes` (a head of another size):
+    /// train.py passes it to `from_pretrained` too.
+    pub ignore_mismatched_sizes: bool,
 }
 
 /// The folder's files, and the launch lines to show.
@@ -323,6 +326,10 @@ fn settings(spec: &ProjectSpec, labels: &[String], text_columns: &[String]) -> V
         ("eval_split", s(json!(spec.eval_split))),
         ("wick_weights", wick_weights),
         (
+            "ignore_mismatched_sizes",
+            s(json!(spec.ignore_mismatched_sizes)),
+        ),
+        (
             "training_arguments",
             keyword_dict(&training_arguments(spec.args)),
         ),
@@ -361,6 +368,7 @@ fn wick_run_json(
         "train_rows": (spec.train_rows > 0).then_some(spec.train_rows),
         "eval_split": spec.eval_split,
         "wick_weights": spec.wick_model.map(|_| "wick_model/"),
+        "ignore_mismatched_sizes": spec.ignore_mismatched_sizes,
         "training_arguments": spec.args,
     });
     let mut bytes =

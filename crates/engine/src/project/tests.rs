@@ -99,6 +99,7 @@ fn a_hub_run_names_the_hub_and_carries_every_setting() {
         max_length: 128,
         wick_model: None,
         exported_from: "test",
+        ignore_mismatched_sizes: false,
     };
     let project = generate(&spec).unwrap();
     assert_eq!(
@@ -119,6 +120,7 @@ fn a_hub_run_names_the_hub_and_carries_every_setting() {
         "max_length = 128",
         "train_rows = None",
         "wick_weights = None",
+        "ignore_mismatched_sizes = False",
         "    learning_rate=0.00002,",
         "    warmup_steps=0.1,",
         "    per_device_train_batch_size=16,",
@@ -148,6 +150,17 @@ fn a_hub_run_names_the_hub_and_carries_every_setting() {
         "sentence-transformers/all-MiniLM-L6-v2"
     );
     assert_eq!(run["data"]["config"], "mrpc");
+    assert_eq!(run["ignore_mismatched_sizes"], false);
+
+    // A checkpoint Wick loaded with ignore_mismatched_sizes: train.py loads it the same way.
+    let mismatched = ProjectSpec {
+        ignore_mismatched_sizes: true,
+        ..spec
+    };
+    let project_b = generate(&mismatched).unwrap();
+    assert!(
+        settings_block(file(&project_b, "train.py")).contains(&"ignore_mismatched_sizes = True")
+    );
 
     // 32 rows per step: 2 processes keep it with a batch of 16 and no accumulation.
     assert_eq!(
@@ -184,6 +197,7 @@ fn own_data_and_files_are_shipped_with_the_mapping_and_weights() {
         max_length: 512,
         wick_model: Some(&trained),
         exported_from: "test",
+        ignore_mismatched_sizes: false,
     };
     let project = generate(&spec).unwrap();
     assert_eq!(
@@ -256,6 +270,7 @@ fn missing_splits_and_large_data_are_clear_errors() {
         max_length: 512,
         wick_model: None,
         exported_from: "test",
+        ignore_mismatched_sizes: false,
     };
     let e = generate(&spec).err().unwrap().to_string();
     assert!(
@@ -378,6 +393,7 @@ fn train_py_parses_and_helps_without_torch() {
         max_length: 512,
         wick_model: None,
         exported_from: "test",
+        ignore_mismatched_sizes: false,
     };
     let project = generate(&spec).unwrap();
     let tmp = tempfile::tempdir().unwrap();

@@ -30,6 +30,7 @@ max_length = 512
 train_rows = None
 eval_split = "validation"
 wick_weights = None
+ignore_mismatched_sizes = False
 training_arguments = dict(
     learning_rate=5e-05,
     lr_scheduler_type="linear",
@@ -113,8 +114,10 @@ def main():
             raise SystemExit("this project has no wick_model/ folder: export it after training in Wick")
         source = wick_weights
     labels = {"id2label": dict(enumerate(label_names)), "label2id": {n: i for i, n in enumerate(label_names)}}
+    # ignore_mismatched_sizes: the checkpoint's head was trained for another number of labels.
     model = AutoModelForSequenceClassification.from_pretrained(
-        source, revision=revision, num_labels=num_labels, **(labels if label_names else {}))
+        source, revision=revision, num_labels=num_labels, ignore_mismatched_sizes=ignore_mismatched_sizes,
+        **(labels if label_names else {}))
 
     def compute_metrics(eval_preds):
         """The task's GLUE metric, as `evaluate.load("glue", task)` computes it."""
