@@ -129,7 +129,7 @@ pub fn run(global: &GlobalArgs, a: Args) -> Result<()> {
     let tokenizer = tokenizer_of(&files)?;
     let config = ModelConfig::from_json(&files.config_json, "config.json")?
         .with_labels(num_labels, labels)?;
-    let resume = match &a.resume_from_checkpoint {
+    let mut resume = match &a.resume_from_checkpoint {
         Some(spec) => {
             let dir = match spec.as_str() {
                 "latest" => checkpoint::latest_checkpoint(&a.output_dir)?,
@@ -142,8 +142,11 @@ pub fn run(global: &GlobalArgs, a: Args) -> Result<()> {
         }
         None => None,
     };
-    let backend = match &resume {
-        Some((saved, _)) => a.backend.build(config, saved.weights.clone())?,
+    let backend = match resume.as_mut() {
+        // The backend holds the weights from here on; `resume` needs only the rest.
+        Some((saved, _)) => a
+            .backend
+            .build(config, std::mem::take(&mut saved.weights))?,
         None => {
             let (backend, report) = a.backend.load(config, &files.weights)?;
             print_load_report(&report);

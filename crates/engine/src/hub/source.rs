@@ -302,22 +302,19 @@ async fn tokenizer_from_vocab<F: Fetch, S: Store>(
     };
     let vocab = String::from_utf8(vocab)
         .map_err(|_| Error::io(format!("{place}: vocab.txt"), "not valid UTF-8"))?;
-    let json = |name: &str, text: &str| {
-        serde_json::from_str::<serde_json::Value>(text)
+    let json = |name: &str, bytes: &[u8]| {
+        serde_json::from_slice::<serde_json::Value>(bytes)
             .map_err(|e| Error::io(format!("{place}: {name}"), format!("not valid JSON: {e}")))
     };
     let config = match tokenizer_config_json {
-        Some(text) => Some(json("tokenizer_config.json", text)?),
+        Some(text) => Some(json("tokenizer_config.json", text.as_bytes())?),
         None => None,
     };
     let special = match source
         .read_optional(hub, "special_tokens_map.json", progress)
         .await?
     {
-        Some(bytes) => Some(json(
-            "special_tokens_map.json",
-            &String::from_utf8_lossy(&bytes),
-        )?),
+        Some(bytes) => Some(json("special_tokens_map.json", &bytes)?),
         None => None,
     };
     crate::tokenize::wordpiece::tokenizer_json(&vocab, config.as_ref(), special.as_ref())

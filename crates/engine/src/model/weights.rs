@@ -387,11 +387,11 @@ fn mismatch_error(config: &ModelConfig, report: &LoadReport) -> Error {
             )
         })
         .collect();
-    let head = report.mismatched.iter().all(|m| {
-        parameter_specs(config)
-            .iter()
-            .any(|s| s.head && s.name == m.name)
-    });
+    let specs = parameter_specs(config);
+    let head = report
+        .mismatched
+        .iter()
+        .all(|m| specs.iter().any(|s| s.head && s.name == m.name));
     let why = if head {
         format!(
             " (the checkpoint's classification head was trained for another number of labels; \

@@ -30,7 +30,8 @@ pub fn to_zip(files: &[ExportFile]) -> Result<Vec<u8>> {
 }
 
 /// Write `files` (names relative, `/`-separated) as the folder `dir`, all or nothing: they go
-/// to a hidden folder beside it first, which is then renamed. A `dir` that exists and is not
+/// to a hidden folder beside it first, each synced to disk, which is then renamed (run
+/// checkpoints are written this way too). A `dir` that exists and is not
 /// empty is an error unless `force`, which replaces it (only once the new folder is complete).
 #[cfg(not(target_arch = "wasm32"))]
 pub fn write_project(dir: &std::path::Path, files: &[ExportFile], force: bool) -> Result<()> {
@@ -69,7 +70,9 @@ pub fn write_project(dir: &std::path::Path, files: &[ExportFile], force: bool) -
         if let Some(folder) = path.parent() {
             fs::create_dir_all(folder).map_err(|e| io(folder, &e))?;
         }
-        fs::write(&path, bytes).map_err(|e| io(&path, &e))
+        let mut f = fs::File::create(&path).map_err(|e| io(&path, &e))?;
+        f.write_all(bytes).map_err(|e| io(&path, &e))?;
+        f.sync_all().map_err(|e| io(&path, &e))
     });
     if let Err(e) = written {
         let _ = fs::remove_dir_all(&tmp);

@@ -6,7 +6,6 @@ use crate::export::ExportFile;
 use crate::model::ModelConfig;
 use crate::{Error, Result};
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// transformers' folder name for the checkpoint after `step` optimizer steps
@@ -15,37 +14,13 @@ pub fn folder_name(step: usize) -> String {
     format!("checkpoint-{step}")
 }
 
-/// Write `files` as the folder `output_dir/checkpoint-{step}`, whole or not at all: into a
-/// temporary folder beside it (each file synced to disk), then renamed into place, so a crash
-/// midway leaves no half checkpoint to resume from. A checkpoint of the same step already
-/// there is replaced. Returns the folder.
+/// Write `files` as the folder `output_dir/checkpoint-{step}`, whole or not at all (the
+/// project export's `write_project`: a hidden folder beside it, each file synced, then renamed),
+/// so a crash midway leaves no half checkpoint to resume from. A checkpoint of the same step
+/// already there is replaced. Returns the folder.
 pub fn write_checkpoint(output_dir: &Path, step: usize, files: &[ExportFile]) -> Result<PathBuf> {
-    let io = |path: &Path, e: std::io::Error| Error::io(path.display(), e);
-    fs::create_dir_all(output_dir).map_err(|e| io(output_dir, e))?;
-    let name = folder_name(step);
-    let target = output_dir.join(&name);
-    // Hidden and not `checkpoint-N`: never listed, never resumed from.
-    let tmp = output_dir.join(format!(".{name}.tmp"));
-    let old = output_dir.join(format!(".{name}.old"));
-    for leftover in [&tmp, &old] {
-        if leftover.exists() {
-            fs::remove_dir_all(leftover).map_err(|e| io(leftover, e))?;
-        }
-    }
-    fs::create_dir(&tmp).map_err(|e| io(&tmp, e))?;
-    for (file, bytes) in files {
-        let path = tmp.join(file);
-        let mut f = fs::File::create(&path).map_err(|e| io(&path, e))?;
-        f.write_all(bytes).map_err(|e| io(&path, e))?;
-        f.sync_all().map_err(|e| io(&path, e))?;
-    }
-    if target.exists() {
-        fs::rename(&target, &old).map_err(|e| io(&target, e))?;
-    }
-    fs::rename(&tmp, &target).map_err(|e| io(&target, e))?;
-    if old.exists() {
-        fs::remove_dir_all(&old).map_err(|e| io(&old, e))?;
-    }
+    let target = output_dir.join(folder_name(step));
+    crate::project::write_project(&target, files, true)?;
     Ok(target)
 }
 
