@@ -7,6 +7,9 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod common;
+use common::*;
+
 /// A small MRPC in GLUE's TSV layout, in a folder named after the task: the first 64 rows of
 /// the real train split and 16 of validation, so each run tokenizes and evaluates little.
 fn small_mrpc(dir: &Path) -> String {
@@ -62,29 +65,6 @@ fn tiny_model(dir: &Path) -> String {
     )
     .unwrap();
     dir.display().to_string()
-}
-
-/// Run `wick` with a cache folder of its own.
-fn run(args: &[&str]) -> Output {
-    let cache = tempfile::tempdir().unwrap();
-    Command::new(env!("CARGO_BIN_EXE_wick"))
-        .args(args)
-        .env_remove("HF_ENDPOINT")
-        .env_remove("HF_TOKEN")
-        .env("WICK_CACHE", cache.path())
-        .output()
-        .expect("run wick")
-}
-
-fn wick(args: &[&str]) -> Output {
-    let out = run(args);
-    assert!(
-        out.status.success(),
-        "wick {args:?} failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
 }
 
 /// The error `wick` stops with (it must stop with one, not a panic).

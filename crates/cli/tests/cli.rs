@@ -2,15 +2,11 @@
 //! Python wrote (`tests/reference/make_tokens.py`, `tests/reference/make_inspect.py`).
 
 use serde_json::Value;
-use std::path::PathBuf;
-use std::process::{Command, Output};
+mod common;
+use common::*;
 
 const COURSE_1: &str = "I've been waiting for a HuggingFace course my whole life.";
 const COURSE_2: &str = "This course is amazing!";
-
-fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 fn reference(name: &str) -> Value {
     let path = repo_root().join("tests/reference").join(name);
@@ -18,30 +14,9 @@ fn reference(name: &str) -> Value {
     serde_json::from_str(&text).unwrap()
 }
 
-/// The real data as command-line arguments (see `wick_engine::testing`).
-fn model_dir() -> String {
-    wick_engine::testing::minilm_dir().display().to_string()
-}
-
-fn mrpc_dir() -> String {
-    wick_engine::testing::mrpc_dir().display().to_string()
-}
-
-/// Run `wick` with a cache folder of its own.
-fn wick(args: &[&str]) -> Output {
-    let cache = tempfile::tempdir().unwrap();
-    Command::new(env!("CARGO_BIN_EXE_wick"))
-        .args(args)
-        .env_remove("HF_ENDPOINT")
-        .env_remove("HF_TOKEN")
-        .env("WICK_CACHE", cache.path())
-        .output()
-        .expect("run wick")
-}
-
 /// Run, expect success, parse stdout as JSON.
 fn wick_json(args: &[&str]) -> Value {
-    let out = wick(args);
+    let out = run(args);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "wick {args:?} failed: {stderr}");
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("wick {args:?}: not JSON ({e})"))
@@ -49,7 +24,7 @@ fn wick_json(args: &[&str]) -> Value {
 
 /// Run, expect failure with one clear line on stderr (no panic, no backtrace).
 fn wick_error(args: &[&str]) -> String {
-    let out = wick(args);
+    let out = run(args);
     let stderr = String::from_utf8_lossy(&out.stderr).trim().to_string();
     assert!(!out.status.success(), "wick {args:?} succeeded");
     assert_eq!(stderr.lines().count(), 1, "wick {args:?} stderr: {stderr}");
@@ -64,7 +39,7 @@ fn wick_error(args: &[&str]) -> String {
 fn tokenize_json_is_the_dict_transformers_returns() {
     let model = model_dir();
     let tokens = reference("tokens_minilm.json");
-    let out = wick(&["tokenize", "--model", &model, COURSE_1, COURSE_2, "--json"]);
+    let out = run(&["tokenize", "--model", &model, COURSE_1, COURSE_2, "--json"]);
     assert!(
         out.status.success(),
         "{}",
@@ -84,7 +59,7 @@ fn tokenize_json_is_the_dict_transformers_returns() {
 #[test]
 fn tokenize_table_shows_each_token_with_its_ids() {
     let model = model_dir();
-    let out = wick(&["tokenize", "--model", &model, COURSE_1, COURSE_2]);
+    let out = run(&["tokenize", "--model", &model, COURSE_1, COURSE_2]);
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.starts_with("22 tokens (maximum 512)"), "{text}");
@@ -108,7 +83,7 @@ fn inspect_json_matches_datasets() {
 
 #[test]
 fn inspect_table_names_splits_rows_and_labels() {
-    let out = wick(&["inspect", &mrpc_dir()]);
+    let out = run(&["inspect", &mrpc_dir()]);
     assert!(
         out.status.success(),
         "{}",
@@ -216,7 +191,7 @@ fn batches_shuffle_by_seed_and_pad_to_a_multiple_of_8() {
 #[test]
 fn batches_table_shows_shapes_and_padding_saved() {
     let model = model_dir();
-    let out = wick(&[
+    let out = run(&[
         "batches",
         "--model",
         &model,

@@ -3,29 +3,16 @@
 //! labels (`--ignore-mismatched-sizes`), and regression labels printed as the data set holds them.
 
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Output;
+
+mod common;
+use common::*;
 use wick_engine::model::weights::{load_checkpoint, to_safetensors};
 use wick_engine::model::ModelConfig;
 
 const COURSE_1: &str = "I've been waiting for a HuggingFace course my whole life.";
 const COURSE_2: &str = "This course is amazing!";
-
-fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// Run `wick` with a cache folder of its own.
-fn wick(args: &[&str]) -> Output {
-    let cache = tempfile::tempdir().unwrap();
-    Command::new(env!("CARGO_BIN_EXE_wick"))
-        .args(args)
-        .env_remove("HF_ENDPOINT")
-        .env_remove("HF_TOKEN")
-        .env("WICK_CACHE", cache.path())
-        .output()
-        .expect("run wick")
-}
 
 fn ok(out: &Output) -> String {
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
@@ -74,7 +61,7 @@ fn a_vocab_txt_checkpoint_tokenizes_like_transformers() {
     );
     assert!(!tmp.path().join("tokenizer.json").exists());
     let model = tmp.path().display().to_string();
-    let out = wick(&["--json", "tokenize", "--model", &model, COURSE_1, COURSE_2]);
+    let out = run(&["--json", "tokenize", "--model", &model, COURSE_1, COURSE_2]);
     ok(&out);
     let got: Value = serde_json::from_slice(&out.stdout).unwrap();
     // The same vocabulary as all-MiniLM-L6-v2's tokenizer.json, so the same ids as Python's
@@ -87,7 +74,7 @@ fn a_vocab_txt_checkpoint_tokenizes_like_transformers() {
 
     // Neither file: an error naming both, not a panic.
     std::fs::remove_file(tmp.path().join("vocab.txt")).unwrap();
-    let out = wick(&["tokenize", "--model", &model, COURSE_1]);
+    let out = run(&["tokenize", "--model", &model, COURSE_1]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         !out.status.success() && !stderr.contains("panicked"),
@@ -141,7 +128,7 @@ fn a_head_for_three_labels_trains_on_two_with_ignore_mismatched_sizes() {
         &out_dir,
     ];
 
-    let out = wick(&train);
+    let out = run(&train);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         !out.status.success() && !stderr.contains("panicked"),
@@ -155,7 +142,7 @@ fn a_head_for_three_labels_trains_on_two_with_ignore_mismatched_sizes() {
         assert!(stderr.contains(expected), "{expected}\n{stderr}");
     }
 
-    let out = wick(&[&train[..], &["--ignore-mismatched-sizes"]].concat());
+    let out = run(&[&train[..], &["--ignore-mismatched-sizes"]].concat());
     let stderr = ok(&out);
     for expected in [
         "because the shapes did not match",
@@ -179,7 +166,7 @@ fn regression_labels_print_as_the_data_set_holds_them() {
     own_data(tmp.path(), &["4.4", "0.2", "3.8", "5.0"]);
     let model = wick_engine::testing::minilm_dir().display().to_string();
     let data = tmp.path().display().to_string();
-    let out = wick(&[
+    let out = run(&[
         "--json",
         "batches",
         "--model",

@@ -5,26 +5,19 @@
 
 use serde_json::Value;
 use std::path::Path;
-use std::process::{Command, Output};
 
-fn wick(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_wick"))
-        .args(args)
-        .env_remove("HF_ENDPOINT")
-        .env_remove("HF_TOKEN")
-        .output()
-        .expect("run wick")
-}
+mod common;
+use common::*;
 
 fn ok(args: &[&str]) -> Value {
-    let out = wick(args);
+    let out = run(args);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "wick {args:?} failed: {stderr}");
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("wick {args:?}: not JSON ({e})"))
 }
 
 fn error(args: &[&str]) -> String {
-    let out = wick(args);
+    let out = run(args);
     let stderr = String::from_utf8_lossy(&out.stderr).trim().to_string();
     assert!(!out.status.success(), "wick {args:?} succeeded");
     assert!(

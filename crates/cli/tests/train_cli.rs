@@ -3,35 +3,9 @@
 
 use serde_json::Value;
 use std::path::Path;
-use std::process::{Command, Output};
 
-/// The real data as command-line arguments (see `wick_engine::testing`).
-fn model_dir() -> String {
-    wick_engine::testing::minilm_dir().display().to_string()
-}
-
-fn mrpc_dir() -> String {
-    wick_engine::testing::mrpc_dir().display().to_string()
-}
-
-/// Run `wick` with a cache folder of its own.
-fn wick(args: &[&str]) -> Output {
-    let cache = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_wick"))
-        .args(args)
-        .env_remove("HF_ENDPOINT")
-        .env_remove("HF_TOKEN")
-        .env("WICK_CACHE", cache.path())
-        .output()
-        .expect("run wick");
-    assert!(
-        out.status.success(),
-        "wick {args:?} failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
+mod common;
+use common::*;
 
 fn lines(path: &Path) -> Vec<Value> {
     std::fs::read_to_string(path)
